@@ -1,0 +1,106 @@
+use chrono::{SecondsFormat, Utc};
+use prost::Message as _;
+
+use crate::v1::{Envelope, Organization, envelope::Payload};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a valid envelope: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    #[error("envelope has no {0}")]
+    Missing(&'static str),
+}
+
+/// A new envelope with a fresh UUID v7 id and the current time.
+pub fn new_envelope(
+    event_type: &str,
+    source: &str,
+    organization: Organization,
+    payload: Payload,
+) -> Envelope {
+    Envelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: event_type.to_string(),
+        occurred_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        organization: Some(organization),
+        source: source.to_string(),
+        payload: Some(payload),
+    }
+}
+
+pub fn encode(envelope: &Envelope) -> Vec<u8> {
+    envelope.encode_to_vec()
+}
+
+/// Decodes and checks the fields every consumer relies on.
+pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
+    let envelope = Envelope::decode(bytes)?;
+    if envelope.event_id.is_empty() {
+        return Err(DecodeError::Missing("event_id"));
+    }
+    if envelope.event_type.is_empty() {
+        return Err(DecodeError::Missing("event_type"));
+    }
+    if envelope.payload.is_none() {
+        return Err(DecodeError::Missing("payload"));
+    }
+    Ok(envelope)
+}
+
+/// The webhook `data` object for an event: the payload's fields, as the public contract names them.
+pub fn webhook_data(envelope: &Envelope) -> serde_json::Value {
+    let value = match &envelope.payload {
+        Some(Payload::OrganizationChanged(p)) => serde_json::to_value(p),
+        Some(Payload::AssetChanged(p)) => serde_json::to_value(p),
+        None => Ok(serde_json::Value::Null),
+    };
+    value.unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1::AssetChanged;
+
+    #[test]
+    fn round_trips_and_renders_webhook_data() {
+        let envelope = new_envelope(
+            crate::types::ASSET_CREATED,
+            "inventory",
+            Organization {
+                id: 42,
+                name: "Acme Corp".into(),
+            },
+            Payload::AssetChanged(AssetChanged {
+                id: 7,
+                name: "fw-01".into(),
+                asset_type: "firewall".into(),
+                serial_number: Some("SN1".into()),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                updated_at: "2026-01-01T00:00:00Z".into(),
+            }),
+        );
+        let decoded = decode(&encode(&envelope)).unwrap();
+        assert_eq!(decoded, envelope);
+        assert_eq!(
+            uuid::Uuid::parse_str(&decoded.event_id)
+                .unwrap()
+                .get_version_num(),
+            7
+        );
+        let data = webhook_data(&decoded);
+        assert_eq!(data["id"], 7);
+        assert_eq!(data["name"], "fw-01");
+        assert_eq!(data["serial_number"], "SN1");
+    }
+
+    #[test]
+    fn rejects_garbage_and_incomplete_envelopes() {
+        assert!(decode(b"\xff\xff\xff").is_err());
+        let empty = Envelope::default();
+        assert!(matches!(
+            decode(&encode(&empty)),
+            Err(DecodeError::Missing("event_id"))
+        ));
+    }
+}

@@ -1,0 +1,16 @@
+//! Helpers for tests that use the real infrastructure: a database per test cloned from a
+//! migrated template, an exchange and queue prefix per test, a TCP proxy that injects network
+//! faults, an HTTP receiver that records requests, and settings that tie them together.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bus;
+mod database;
+mod proxy;
+mod receiver;
+mod settings;
+
+pub use bus::TestBus;
+pub use database::TestDb;
+pub use proxy::FaultProxy;
+pub use receiver::{Received, Receiver};
+pub use settings::{TestEnv, poll_until};

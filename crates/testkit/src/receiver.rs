@@ -1,0 +1,108 @@
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+/// One request as the receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    requests: Arc<Mutex<Vec<Received>>>,
+    status: Arc<AtomicU16>,
+}
+
+/// A local HTTP server standing in for a webhook receiver: it records every request and
+/// answers with a status the test can change.
+pub struct Receiver {
+    pub addr: SocketAddr,
+    shared: Shared,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn record(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    shared.requests.lock().unwrap().push(Received {
+        path: req.path().to_string(),
+        headers,
+        body: body.to_vec(),
+    });
+    let status = actix_web::http::StatusCode::from_u16(shared.status.load(Ordering::Relaxed))
+        .unwrap_or(actix_web::http::StatusCode::OK);
+    HttpResponse::build(status).body("ok")
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let shared = Shared {
+            requests: Arc::default(),
+            status: Arc::new(AtomicU16::new(200)),
+        };
+        let data = web::Data::new(shared.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(record))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Receiver {
+            addr,
+            shared,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    pub fn respond_with(&self, status: u16) {
+        self.shared.status.store(status, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}

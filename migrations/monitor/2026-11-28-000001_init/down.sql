@@ -1,0 +1,3 @@
+DROP TABLE monitor.outbox;
+DROP TABLE monitor.inbox;
+DROP TABLE monitor.organizations;

@@ -1,0 +1,3 @@
+DROP TABLE rmm.outbox;
+DROP TABLE rmm.inbox;
+DROP TABLE rmm.organizations;

@@ -1,0 +1,3 @@
+DROP TABLE vault.outbox;
+DROP TABLE vault.inbox;
+DROP TABLE vault.organizations;
