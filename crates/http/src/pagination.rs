@@ -17,6 +17,36 @@ pub struct ListQuery {
     pub ordering: Option<String>,
 }
 
+impl ListQuery {
+    /// The words of `search`; each must match one of the resource's search fields.
+    pub fn search_words(&self) -> Vec<String> {
+        self.search.as_deref().unwrap_or_default().split_whitespace().map(str::to_string).collect()
+    }
+
+    /// `ordering` as `(field, descending)` pairs; a field outside `allowed` is a 400.
+    pub fn ordering(&self, allowed: &[&str]) -> Result<Vec<(String, bool)>, ApiError> {
+        let mut fields = Vec::new();
+        for item in self.ordering.as_deref().unwrap_or_default().split(',') {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            let (name, descending) = match item.strip_prefix('-') {
+                Some(name) => (name, true),
+                None => (item, false),
+            };
+            if !allowed.contains(&name) {
+                return Err(ApiError::field(
+                    "ordering",
+                    format!("Cannot order by '{name}'. Choices: {}.", allowed.join(", ")),
+                ));
+            }
+            fields.push((name.to_string(), descending));
+        }
+        Ok(fields)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     pub page: i64,

@@ -1,0 +1,137 @@
+//! Asset queries. Every read is filtered to the organizations the caller reaches.
+
+use chrono::{DateTime, Utc};
+use clientstor_db::Pool;
+use clientstor_http::PageRequest;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+
+use super::schema::assets;
+use crate::SCHEMA;
+use crate::error::InventoryError;
+use crate::events::asset_event;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assets, check_for_backend(Pg))]
+pub struct AssetRow {
+    pub id: i64,
+    pub organization_id: i64,
+    pub name: String,
+    pub asset_type: String,
+    pub serial_number: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = assets)]
+pub struct NewAsset {
+    pub organization_id: i64,
+    pub name: String,
+    pub asset_type: String,
+    pub serial_number: Option<String>,
+}
+
+/// Fields a list may be ordered by.
+pub const ORDERING_FIELDS: &[&str] = &["id", "name", "asset_type", "serial_number", "created_at", "updated_at"];
+
+/// Inserts the asset and its `asset.created` event in one transaction.
+pub async fn create(pool: &Pool, new: NewAsset) -> Result<(AssetRow, String), InventoryError> {
+    let mut conn = pool.get().await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    let result = conn
+        .transaction(async |conn| {
+            let row: AssetRow = diesel::insert_into(assets::table)
+                .values(&new)
+                .returning(AssetRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let org_name = clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
+            let event = asset_event(clientstor_events::types::ASSET_CREATED, &row, org_name.clone());
+            clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
+            Ok::<_, diesel::result::Error>((row, org_name))
+        })
+        .await?;
+    Ok(result)
+}
+
+fn escape_like(word: &str) -> String {
+    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> assets::BoxedQuery<'a, Pg> {
+    let mut query = assets::table.filter(assets::organization_id.eq_any(orgs)).into_boxed();
+    for word in search {
+        let pattern = escape_like(word);
+        query = query.filter(
+            assets::name
+                .ilike(pattern.clone())
+                .or(assets::serial_number.ilike(pattern.clone()))
+                .or(assets::asset_type.ilike(pattern)),
+        );
+    }
+    query
+}
+
+fn ordered<'a>(mut query: assets::BoxedQuery<'a, Pg>, ordering: &[(String, bool)]) -> assets::BoxedQuery<'a, Pg> {
+    for (field, descending) in ordering {
+        query = match (field.as_str(), descending) {
+            ("name", false) => query.then_order_by(assets::name.asc()),
+            ("name", true) => query.then_order_by(assets::name.desc()),
+            ("asset_type", false) => query.then_order_by(assets::asset_type.asc()),
+            ("asset_type", true) => query.then_order_by(assets::asset_type.desc()),
+            ("serial_number", false) => query.then_order_by(assets::serial_number.asc()),
+            ("serial_number", true) => query.then_order_by(assets::serial_number.desc()),
+            ("created_at", false) => query.then_order_by(assets::created_at.asc()),
+            ("created_at", true) => query.then_order_by(assets::created_at.desc()),
+            ("updated_at", false) => query.then_order_by(assets::updated_at.asc()),
+            ("updated_at", true) => query.then_order_by(assets::updated_at.desc()),
+            ("id", true) => query.then_order_by(assets::id.desc()),
+            _ => query.then_order_by(assets::id.asc()),
+        };
+    }
+    // A stable tie-breaker keeps pages from overlapping.
+    query.then_order_by(assets::id.asc())
+}
+
+/// One page of the assets of `orgs`, with the total count.
+pub async fn list(
+    pool: &Pool,
+    orgs: &[i64],
+    search: &[String],
+    ordering: &[(String, bool)],
+    page: PageRequest,
+) -> Result<(i64, Vec<AssetRow>), InventoryError> {
+    let mut conn = pool.get().await?;
+    let count: i64 = filtered(orgs, search).count().get_result(&mut conn).await?;
+    let rows = ordered(filtered(orgs, search), ordering)
+        .select(AssetRow::as_select())
+        .offset(page.offset())
+        .limit(page.limit())
+        .load(&mut conn)
+        .await?;
+    Ok((count, rows))
+}
+
+/// The asset, if it belongs to one of `orgs`.
+pub async fn get(pool: &Pool, orgs: &[i64], id: i64) -> Result<AssetRow, InventoryError> {
+    let mut conn = pool.get().await?;
+    let row = assets::table
+        .filter(assets::id.eq(id))
+        .filter(assets::organization_id.eq_any(orgs))
+        .select(AssetRow::as_select())
+        .first(&mut conn)
+        .await?;
+    Ok(row)
+}
+
+/// Organization names for a set of rows.
+pub async fn organization_names(
+    pool: &Pool,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, InventoryError> {
+    let mut conn = pool.get().await?;
+    Ok(clientstor_runtime::organizations::names(&mut conn, SCHEMA, ids).await?)
+}

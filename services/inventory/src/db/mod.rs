@@ -1,0 +1,4 @@
+//! Data access: every query of the service lives below this module.
+
+pub mod assets;
+pub mod schema;

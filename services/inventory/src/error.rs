@@ -1,0 +1,30 @@
+//! Inventory's errors and their one mapping to the API error shape.
+
+use clientstor_http::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<clientstor_db::PoolError> for InventoryError {
+    fn from(e: clientstor_db::PoolError) -> Self {
+        InventoryError::Unavailable(e.to_string())
+    }
+}
+
+impl From<InventoryError> for ApiError {
+    fn from(error: InventoryError) -> Self {
+        match error {
+            InventoryError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::Unavailable
+            }
+            InventoryError::Database(diesel::result::Error::NotFound) => ApiError::not_found(),
+            InventoryError::Database(e) => ApiError::internal(e),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Events inventory consumes (organization names) and produces (asset changes).
+
+use clientstor_bus::EventHandler;
+use clientstor_bus::consumer::HandlerFuture;
+use clientstor_events::v1::AssetChanged;
+use clientstor_events::{Envelope, Organization, Payload, new_envelope};
+use diesel_async::AsyncPgConnection;
+
+use crate::SCHEMA;
+use crate::db::assets::AssetRow;
+
+pub fn bindings() -> Vec<String> {
+    vec!["organization.*".to_string()]
+}
+
+pub struct InventoryHandler;
+
+impl EventHandler for InventoryHandler {
+    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, envelope: &'a Envelope) -> HandlerFuture<'a> {
+        Box::pin(clientstor_runtime::organizations::apply_event(conn, SCHEMA, envelope))
+    }
+}
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The event for an asset change, with the organization's name as inventory knows it.
+pub fn asset_event(event_type: &str, asset: &AssetRow, organization_name: String) -> Envelope {
+    new_envelope(
+        event_type,
+        "inventory",
+        Organization { id: asset.organization_id, name: organization_name },
+        Payload::AssetChanged(AssetChanged {
+            id: asset.id,
+            name: asset.name.clone(),
+            asset_type: asset.asset_type.clone(),
+            serial_number: asset.serial_number.clone(),
+            created_at: rfc3339(asset.created_at),
+            updated_at: rfc3339(asset.updated_at),
+        }),
+    )
+}

@@ -1,0 +1,119 @@
+//! Webhook endpoint queries, always filtered to the caller's organizations.
+
+use chrono::{DateTime, Utc};
+use clientstor_db::Pool;
+use clientstor_http::PageRequest;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::endpoints;
+use crate::error::WebhookError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = endpoints, check_for_backend(Pg))]
+pub struct EndpointRow {
+    pub id: i64,
+    pub organization_id: i64,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = endpoints)]
+pub struct NewEndpoint {
+    pub organization_id: i64,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+    pub is_active: bool,
+}
+
+pub const ORDERING_FIELDS: &[&str] = &["id", "name", "url", "is_active", "created_at", "updated_at"];
+
+pub async fn create(pool: &Pool, new: NewEndpoint) -> Result<EndpointRow, WebhookError> {
+    let mut conn = pool.get().await?;
+    Ok(diesel::insert_into(endpoints::table)
+        .values(&new)
+        .returning(EndpointRow::as_returning())
+        .get_result(&mut conn)
+        .await?)
+}
+
+fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> endpoints::BoxedQuery<'a, Pg> {
+    let mut query = endpoints::table.filter(endpoints::organization_id.eq_any(orgs)).into_boxed();
+    for word in search {
+        let pattern = format!("%{}%", word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        query = query.filter(endpoints::name.ilike(pattern.clone()).or(endpoints::url.ilike(pattern)));
+    }
+    query
+}
+
+pub async fn list(
+    pool: &Pool,
+    orgs: &[i64],
+    search: &[String],
+    ordering: &[(String, bool)],
+    page: PageRequest,
+) -> Result<(i64, Vec<EndpointRow>), WebhookError> {
+    let mut conn = pool.get().await?;
+    let count: i64 = filtered(orgs, search).count().get_result(&mut conn).await?;
+    let mut query = filtered(orgs, search);
+    for (field, descending) in ordering {
+        query = match (field.as_str(), descending) {
+            ("name", false) => query.then_order_by(endpoints::name.asc()),
+            ("name", true) => query.then_order_by(endpoints::name.desc()),
+            ("url", false) => query.then_order_by(endpoints::url.asc()),
+            ("url", true) => query.then_order_by(endpoints::url.desc()),
+            ("is_active", false) => query.then_order_by(endpoints::is_active.asc()),
+            ("is_active", true) => query.then_order_by(endpoints::is_active.desc()),
+            ("created_at", false) => query.then_order_by(endpoints::created_at.asc()),
+            ("created_at", true) => query.then_order_by(endpoints::created_at.desc()),
+            ("updated_at", false) => query.then_order_by(endpoints::updated_at.asc()),
+            ("updated_at", true) => query.then_order_by(endpoints::updated_at.desc()),
+            ("id", true) => query.then_order_by(endpoints::id.desc()),
+            _ => query.then_order_by(endpoints::id.asc()),
+        };
+    }
+    let rows = query
+        .then_order_by(endpoints::id.asc())
+        .select(EndpointRow::as_select())
+        .offset(page.offset())
+        .limit(page.limit())
+        .load(&mut conn)
+        .await?;
+    Ok((count, rows))
+}
+
+pub async fn get(pool: &Pool, orgs: &[i64], id: i64) -> Result<EndpointRow, WebhookError> {
+    let mut conn = pool.get().await?;
+    Ok(endpoints::table
+        .filter(endpoints::id.eq(id))
+        .filter(endpoints::organization_id.eq_any(orgs))
+        .select(EndpointRow::as_select())
+        .first(&mut conn)
+        .await?)
+}
+
+/// Active endpoints of `org` subscribed to `event_type` (or to everything).
+pub async fn subscribed(
+    conn: &mut AsyncPgConnection,
+    org: i64,
+    event_type: &str,
+) -> QueryResult<Vec<EndpointRow>> {
+    let wanted = vec![event_type.to_string(), "*".to_string()];
+    endpoints::table
+        .filter(endpoints::organization_id.eq(org))
+        .filter(endpoints::is_active.eq(true))
+        .filter(endpoints::events.overlaps_with(wanted))
+        .order(endpoints::id.asc())
+        .select(EndpointRow::as_select())
+        .load(conn)
+        .await
+}
