@@ -98,6 +98,11 @@ pub async fn run_relay(
                 let _ = connection.close(200, ShortString::from("shutdown")).await;
                 return;
             }
+            if !connection.status().connected() {
+                tracing::warn!("outbox relay lost the broker; reconnecting");
+                status.set_publisher(false);
+                break;
+            }
             if last_purge.elapsed() > Duration::from_secs(300) {
                 last_purge = std::time::Instant::now();
                 purge(&pool, schema).await;

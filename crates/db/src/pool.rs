@@ -28,7 +28,7 @@ fn with_session_settings(url: &str, options: &PoolOptions) -> String {
                 .append_pair(
                     "options",
                     &format!(
-                        "-c statement_timeout={}",
+                        "-cstatement_timeout={}",
                         options.statement_timeout.as_millis()
                     ),
                 );

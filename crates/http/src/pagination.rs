@@ -20,7 +20,12 @@ pub struct ListQuery {
 impl ListQuery {
     /// The words of `search`; each must match one of the resource's search fields.
     pub fn search_words(&self) -> Vec<String> {
-        self.search.as_deref().unwrap_or_default().split_whitespace().map(str::to_string).collect()
+        self.search
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
     }
 
     /// `ordering` as `(field, descending)` pairs; a field outside `allowed` is a 400.

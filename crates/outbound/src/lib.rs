@@ -13,8 +13,16 @@ use std::time::Duration;
 pub use policy::{OutboundError, Policy};
 
 /// A client whose every connection passes the policy.
-pub fn client(policy: Arc<Policy>, timeout: Duration, follow_redirects: bool) -> Result<reqwest::Client, OutboundError> {
-    let redirects = if follow_redirects { reqwest::redirect::Policy::limited(5) } else { reqwest::redirect::Policy::none() };
+pub fn client(
+    policy: Arc<Policy>,
+    timeout: Duration,
+    follow_redirects: bool,
+) -> Result<reqwest::Client, OutboundError> {
+    let redirects = if follow_redirects {
+        reqwest::redirect::Policy::limited(5)
+    } else {
+        reqwest::redirect::Policy::none()
+    };
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))

@@ -22,11 +22,16 @@ impl Resolve for GuardedResolver {
         let policy = self.policy.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = resolved.into_iter().filter(|a| policy.permits(a.ip())).collect();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|a| policy.permits(a.ip()))
+                .collect();
             if allowed.is_empty() {
                 let error: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{host} resolves only to addresses outbound calls may not reach").into();
+                    format!("{host} resolves only to addresses outbound calls may not reach")
+                        .into();
                 return Err(error);
             }
             let addrs: Addrs = Box::new(allowed.into_iter());

@@ -10,4 +10,4 @@ pub mod organizations;
 mod server;
 
 pub use context::Context;
-pub use server::{Running, ServiceDef, start};
+pub use server::{Running, ServiceDef, standard_readiness, start};

@@ -16,8 +16,14 @@ pub fn bindings() -> Vec<String> {
 pub struct InventoryHandler;
 
 impl EventHandler for InventoryHandler {
-    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, envelope: &'a Envelope) -> HandlerFuture<'a> {
-        Box::pin(clientstor_runtime::organizations::apply_event(conn, SCHEMA, envelope))
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut AsyncPgConnection,
+        envelope: &'a Envelope,
+    ) -> HandlerFuture<'a> {
+        Box::pin(clientstor_runtime::organizations::apply_event(
+            conn, SCHEMA, envelope,
+        ))
     }
 }
 
@@ -30,7 +36,10 @@ pub fn asset_event(event_type: &str, asset: &AssetRow, organization_name: String
     new_envelope(
         event_type,
         "inventory",
-        Organization { id: asset.organization_id, name: organization_name },
+        Organization {
+            id: asset.organization_id,
+            name: organization_name,
+        },
         Payload::AssetChanged(AssetChanged {
             id: asset.id,
             name: asset.name.clone(),

@@ -12,10 +12,15 @@ use crate::db::{deliveries, endpoints};
 pub struct DispatchHandler;
 
 impl EventHandler for DispatchHandler {
-    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, envelope: &'a Envelope) -> HandlerFuture<'a> {
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut AsyncPgConnection,
+        envelope: &'a Envelope,
+    ) -> HandlerFuture<'a> {
         Box::pin(async move {
             if let Some(Payload::OrganizationChanged(_)) = envelope.payload {
-                return clientstor_runtime::organizations::apply_event(conn, SCHEMA, envelope).await;
+                return clientstor_runtime::organizations::apply_event(conn, SCHEMA, envelope)
+                    .await;
             }
             if !clientstor_events::types::is_public(&envelope.event_type) {
                 return Ok(());

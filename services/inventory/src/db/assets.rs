@@ -34,7 +34,14 @@ pub struct NewAsset {
 }
 
 /// Fields a list may be ordered by.
-pub const ORDERING_FIELDS: &[&str] = &["id", "name", "asset_type", "serial_number", "created_at", "updated_at"];
+pub const ORDERING_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "asset_type",
+    "serial_number",
+    "created_at",
+    "updated_at",
+];
 
 /// Inserts the asset and its `asset.created` event in one transaction.
 pub async fn create(pool: &Pool, new: NewAsset) -> Result<(AssetRow, String), InventoryError> {
@@ -47,8 +54,13 @@ pub async fn create(pool: &Pool, new: NewAsset) -> Result<(AssetRow, String), In
                 .returning(AssetRow::as_returning())
                 .get_result(conn)
                 .await?;
-            let org_name = clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
-            let event = asset_event(clientstor_events::types::ASSET_CREATED, &row, org_name.clone());
+            let org_name =
+                clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
+            let event = asset_event(
+                clientstor_events::types::ASSET_CREATED,
+                &row,
+                org_name.clone(),
+            );
             clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
             Ok::<_, diesel::result::Error>((row, org_name))
         })
@@ -57,12 +69,17 @@ pub async fn create(pool: &Pool, new: NewAsset) -> Result<(AssetRow, String), In
 }
 
 fn escape_like(word: &str) -> String {
-    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> assets::BoxedQuery<'a, Pg> {
-    let mut query = assets::table.filter(assets::organization_id.eq_any(orgs)).into_boxed();
+    let mut query = assets::table
+        .filter(assets::organization_id.eq_any(orgs))
+        .into_boxed();
     for word in search {
         let pattern = escape_like(word);
         query = query.filter(
@@ -75,7 +92,10 @@ fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> assets::BoxedQuery<'a,
     query
 }
 
-fn ordered<'a>(mut query: assets::BoxedQuery<'a, Pg>, ordering: &[(String, bool)]) -> assets::BoxedQuery<'a, Pg> {
+fn ordered<'a>(
+    mut query: assets::BoxedQuery<'a, Pg>,
+    ordering: &[(String, bool)],
+) -> assets::BoxedQuery<'a, Pg> {
     for (field, descending) in ordering {
         query = match (field.as_str(), descending) {
             ("name", false) => query.then_order_by(assets::name.asc()),

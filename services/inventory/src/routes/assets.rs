@@ -10,9 +10,28 @@ use crate::db::assets::{self as repo, AssetRow, NewAsset};
 
 /// The documented asset types; anything else is a 400.
 pub const ASSET_TYPES: &[&str] = &[
-    "server", "workstation", "laptop", "desktop", "switch", "router", "firewall", "wireless_ap",
-    "patch_panel", "nas", "san", "ups", "pdu", "printer", "phone", "security_camera", "nvr",
-    "iot_device", "rack", "virtual_machine", "mobile", "other",
+    "server",
+    "workstation",
+    "laptop",
+    "desktop",
+    "switch",
+    "router",
+    "firewall",
+    "wireless_ap",
+    "patch_panel",
+    "nas",
+    "san",
+    "ups",
+    "pdu",
+    "printer",
+    "phone",
+    "security_camera",
+    "nvr",
+    "iot_device",
+    "rack",
+    "virtual_machine",
+    "mobile",
+    "other",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -44,8 +63,12 @@ impl AssetOut {
             name: row.name,
             asset_type: row.asset_type,
             serial_number: row.serial_number,
-            created_at: row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            updated_at: row.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            created_at: row
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            updated_at: row
+                .updated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         }
     }
 }
@@ -54,9 +77,15 @@ fn validate(input: AssetInput, organization_id: i64) -> Result<NewAsset, ApiErro
     let mut errors = ValidationErrors::new();
     let name = input.name.map(|n| n.trim().to_string()).unwrap_or_default();
     if name.is_empty() {
-        errors.entry("name".into()).or_default().push("This field is required.".into());
+        errors
+            .entry("name".into())
+            .or_default()
+            .push("This field is required.".into());
     } else if name.chars().count() > 255 {
-        errors.entry("name".into()).or_default().push("Ensure this field has no more than 255 characters.".into());
+        errors
+            .entry("name".into())
+            .or_default()
+            .push("Ensure this field has no more than 255 characters.".into());
     }
     let asset_type = input.asset_type.unwrap_or_else(|| "other".into());
     if !ASSET_TYPES.contains(&asset_type.as_str()) {
@@ -65,8 +94,14 @@ fn validate(input: AssetInput, organization_id: i64) -> Result<NewAsset, ApiErro
             .or_default()
             .push(format!("\"{asset_type}\" is not a valid choice."));
     }
-    let serial_number = input.serial_number.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    if serial_number.as_ref().is_some_and(|s| s.chars().count() > 255) {
+    let serial_number = input
+        .serial_number
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if serial_number
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 255)
+    {
         errors
             .entry("serial_number".into())
             .or_default()
@@ -75,7 +110,12 @@ fn validate(input: AssetInput, organization_id: i64) -> Result<NewAsset, ApiErro
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    Ok(NewAsset { organization_id, name, asset_type, serial_number })
+    Ok(NewAsset {
+        organization_id,
+        name,
+        asset_type,
+        serial_number,
+    })
 }
 
 async fn create(
@@ -101,7 +141,8 @@ async fn list(
     let page = PageRequest::from_request(&req)?;
     let ordering = query.ordering(repo::ORDERING_FIELDS)?;
     let orgs = principal.orgs_with("assets_view");
-    let (count, rows) = repo::list(&context.pool, &orgs, &query.search_words(), &ordering, page).await?;
+    let (count, rows) =
+        repo::list(&context.pool, &orgs, &query.search_words(), &ordering, page).await?;
     let mut ids: Vec<i64> = rows.iter().map(|r| r.organization_id).collect();
     ids.dedup();
     let names = repo::organization_names(&context.pool, &ids).await?;
@@ -136,7 +177,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
-    .service(web::resource(["/api/v1/assets/{id}/", "/api/v1/assets/{id}"]).route(web::get().to(detail)));
+    .service(
+        web::resource(["/api/v1/assets/{id}/", "/api/v1/assets/{id}"]).route(web::get().to(detail)),
+    );
 }
 
 pub fn openapi_paths() -> serde_json::Value {

@@ -52,7 +52,11 @@ pub struct Due {
 
 /// Claims up to `limit` due deliveries by pushing their next attempt `lease_seconds` ahead, so a
 /// worker that dies mid-send leaves them to be retried after the lease instead of lost.
-pub async fn claim_due(pool: &Pool, limit: i64, lease_seconds: i32) -> Result<Vec<Due>, WebhookError> {
+pub async fn claim_due(
+    pool: &Pool,
+    limit: i64,
+    lease_seconds: i32,
+) -> Result<Vec<Due>, WebhookError> {
     let mut conn = pool.get().await?;
     let rows = diesel::sql_query(
         "WITH due AS ( \

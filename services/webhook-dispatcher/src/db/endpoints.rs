@@ -35,7 +35,8 @@ pub struct NewEndpoint {
     pub is_active: bool,
 }
 
-pub const ORDERING_FIELDS: &[&str] = &["id", "name", "url", "is_active", "created_at", "updated_at"];
+pub const ORDERING_FIELDS: &[&str] =
+    &["id", "name", "url", "is_active", "created_at", "updated_at"];
 
 pub async fn create(pool: &Pool, new: NewEndpoint) -> Result<EndpointRow, WebhookError> {
     let mut conn = pool.get().await?;
@@ -47,10 +48,21 @@ pub async fn create(pool: &Pool, new: NewEndpoint) -> Result<EndpointRow, Webhoo
 }
 
 fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> endpoints::BoxedQuery<'a, Pg> {
-    let mut query = endpoints::table.filter(endpoints::organization_id.eq_any(orgs)).into_boxed();
+    let mut query = endpoints::table
+        .filter(endpoints::organization_id.eq_any(orgs))
+        .into_boxed();
     for word in search {
-        let pattern = format!("%{}%", word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        query = query.filter(endpoints::name.ilike(pattern.clone()).or(endpoints::url.ilike(pattern)));
+        let pattern = format!(
+            "%{}%",
+            word.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(
+            endpoints::name
+                .ilike(pattern.clone())
+                .or(endpoints::url.ilike(pattern)),
+        );
     }
     query
 }

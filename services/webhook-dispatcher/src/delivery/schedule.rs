@@ -7,8 +7,13 @@ pub fn parse(text: &str) -> Result<Vec<Duration>, String> {
     text.split(',')
         .map(|item| {
             let item = item.trim();
-            let (number, unit) = item.split_at(item.find(|c: char| !c.is_ascii_digit()).unwrap_or(item.len()));
-            let value: u64 = number.parse().map_err(|_| format!("bad retry delay '{item}'"))?;
+            let (number, unit) = item.split_at(
+                item.find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(item.len()),
+            );
+            let value: u64 = number
+                .parse()
+                .map_err(|_| format!("bad retry delay '{item}'"))?;
             let seconds = match unit {
                 "" | "s" => value,
                 "m" => value * 60,

@@ -32,7 +32,9 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
     let schedule = match schedule::parse(&settings.webhooks.retry_schedule) {
         Ok(schedule) if !schedule.is_empty() => schedule,
         Ok(_) | Err(_) => {
-            eprintln!("setting CLIENTSTOR_WEBHOOKS__RETRY_SCHEDULE is not a list of delays like 0,5s,5m,2h");
+            eprintln!(
+                "setting CLIENTSTOR_WEBHOOKS__RETRY_SCHEDULE is not a list of delays like 0,5s,5m,2h"
+            );
             std::process::exit(2);
         }
     };
@@ -102,7 +104,9 @@ impl Worker {
             attempt = attempts_made,
             "webhook attempt"
         );
-        if let Err(error) = deliveries::record_attempt(&self.context.pool, due.id, &outcome, next).await {
+        if let Err(error) =
+            deliveries::record_attempt(&self.context.pool, due.id, &outcome, next).await
+        {
             // The lease expires and the delivery is tried again: at least once, never lost.
             tracing::warn!(%error, delivery_id = due.id, "cannot record a webhook attempt");
         }
@@ -123,7 +127,9 @@ impl Worker {
             return failure(error.to_string());
         }
         let timestamp = attempted_at.timestamp();
-        let Some(signature) = signing::standard_signature(&due.secret, &due.message_id, timestamp, &due.body) else {
+        let Some(signature) =
+            signing::standard_signature(&due.secret, &due.message_id, timestamp, &due.body)
+        else {
             return failure("the endpoint's secret cannot sign".into());
         };
         let request = self
@@ -133,7 +139,10 @@ impl Worker {
             .header("webhook-id", &due.message_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .header("x-webhook-signature", signing::legacy_signature(&due.secret, &due.body))
+            .header(
+                "x-webhook-signature",
+                signing::legacy_signature(&due.secret, &due.body),
+            )
             .header("x-webhook-event", &due.event_type)
             .body(due.body.clone());
         match request.send().await {
@@ -153,7 +162,11 @@ impl Worker {
                     success: status.is_success(),
                 }
             }
-            Err(error) => failure(if error.is_timeout() { "timed out".into() } else { error.to_string() }),
+            Err(error) => failure(if error.is_timeout() {
+                "timed out".into()
+            } else {
+                error.to_string()
+            }),
         }
     }
 }

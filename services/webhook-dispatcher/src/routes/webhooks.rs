@@ -45,19 +45,31 @@ impl WebhookOut {
             url: row.url,
             events: row.events,
             is_active: row.is_active,
-            created_at: row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            updated_at: row.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            created_at: row
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            updated_at: row
+                .updated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             secret: with_secret.then_some(row.secret),
         }
     }
 }
 
-async fn validate(context: &Context, input: WebhookInput, organization_id: i64) -> Result<NewEndpoint, ApiError> {
+async fn validate(
+    context: &Context,
+    input: WebhookInput,
+    organization_id: i64,
+) -> Result<NewEndpoint, ApiError> {
     let mut errors = ValidationErrors::new();
-    let mut add = |field: &str, message: String| errors.entry(field.to_string()).or_default().push(message);
+    let mut add =
+        |field: &str, message: String| errors.entry(field.to_string()).or_default().push(message);
     let name = input.name.map(|n| n.trim().to_string()).unwrap_or_default();
     if name.is_empty() || name.chars().count() > 255 {
-        add("name", "This field is required (at most 255 characters).".into());
+        add(
+            "name",
+            "This field is required (at most 255 characters).".into(),
+        );
     }
     let url = input.url.unwrap_or_default();
     match clientstor_outbound::Policy::from_settings(&context.settings.outbound) {
@@ -70,7 +82,10 @@ async fn validate(context: &Context, input: WebhookInput, organization_id: i64) 
     }
     let events = input.events.unwrap_or_default();
     if events.is_empty() {
-        add("events", "Choose at least one event, or \"*\" for all.".into());
+        add(
+            "events",
+            "Choose at least one event, or \"*\" for all.".into(),
+        );
     }
     for event in &events {
         if event != "*" && !clientstor_events::types::is_public(event) {
@@ -80,16 +95,31 @@ async fn validate(context: &Context, input: WebhookInput, organization_id: i64) 
     let secret = match input.secret {
         Some(secret) => {
             if signing::key_bytes(&secret).is_none() {
-                add("secret", format!("A secret is whsec_ plus base64, or at least {} characters.", signing::MIN_KEY_BYTES));
+                add(
+                    "secret",
+                    format!(
+                        "A secret is whsec_ plus base64, or at least {} characters.",
+                        signing::MIN_KEY_BYTES
+                    ),
+                );
             }
             secret
         }
-        None => signing::generate_secret().map_err(|_| ApiError::internal("random generator failed"))?,
+        None => {
+            signing::generate_secret().map_err(|_| ApiError::internal("random generator failed"))?
+        }
     };
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    Ok(NewEndpoint { organization_id, name, url, events, secret, is_active: input.is_active.unwrap_or(true) })
+    Ok(NewEndpoint {
+        organization_id,
+        name,
+        url,
+        events,
+        secret,
+        is_active: input.is_active.unwrap_or(true),
+    })
 }
 
 async fn create(
@@ -107,7 +137,11 @@ async fn create(
 }
 
 async fn organization_name(context: &Context, org: i64) -> Result<String, ApiError> {
-    let mut conn = context.pool.get().await.map_err(crate::error::WebhookError::from)?;
+    let mut conn = context
+        .pool
+        .get()
+        .await
+        .map_err(crate::error::WebhookError::from)?;
     clientstor_runtime::organizations::name(&mut conn, crate::SCHEMA, org)
         .await
         .map_err(|e| crate::error::WebhookError::from(e).into())
@@ -122,11 +156,16 @@ async fn list(
     let page = PageRequest::from_request(&req)?;
     let ordering = query.ordering(repo::ORDERING_FIELDS)?;
     let orgs = principal.orgs_with("webhooks_view");
-    let (count, rows) = repo::list(&context.pool, &orgs, &query.search_words(), &ordering, page).await?;
+    let (count, rows) =
+        repo::list(&context.pool, &orgs, &query.search_words(), &ordering, page).await?;
     let mut ids: Vec<i64> = rows.iter().map(|r| r.organization_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut conn = context.pool.get().await.map_err(crate::error::WebhookError::from)?;
+    let mut conn = context
+        .pool
+        .get()
+        .await
+        .map_err(crate::error::WebhookError::from)?;
     let names = clientstor_runtime::organizations::names(&mut conn, crate::SCHEMA, &ids)
         .await
         .map_err(crate::error::WebhookError::from)?;
@@ -157,7 +196,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
-    .service(web::resource(["/api/v1/webhooks/{id}/", "/api/v1/webhooks/{id}"]).route(web::get().to(detail)));
+    .service(
+        web::resource(["/api/v1/webhooks/{id}/", "/api/v1/webhooks/{id}"])
+            .route(web::get().to(detail)),
+    );
 }
 
 pub fn openapi_paths() -> serde_json::Value {

@@ -1,0 +1,137 @@
+//! The public edge: authenticate, then forward `/api/v1/<resource>/…` (and the `/api/<resource>/…`
+//! alias) to the owning service with the signed principal.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use clientstor_http::{ApiError, RequestId};
+use serde_json::json;
+
+use crate::auth;
+use crate::state::Gateway;
+
+/// Headers passed through in each direction; everything else (hop-by-hop, credentials) stays.
+const REQUEST_HEADERS: &[&str] = &[
+    "content-type",
+    "accept",
+    "accept-language",
+    "if-match",
+    "if-none-match",
+];
+const RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "location",
+    "etag",
+    "retry-after",
+    "x-ratelimit-limit",
+];
+
+/// `(canonical path, resource, client prefix)` for a path under `/api/`.
+fn route(path: &str) -> Option<(String, &str, &'static str)> {
+    let (rest, prefix) = match path.strip_prefix("/api/v1/") {
+        Some(rest) => (rest, "/api/v1"),
+        None => (path.strip_prefix("/api/")?, "/api"),
+    };
+    let resource = rest.split('/').next().filter(|r| !r.is_empty())?;
+    Some((format!("/api/v1/{rest}"), resource, prefix))
+}
+
+pub async fn forward(
+    req: HttpRequest,
+    body: web::Bytes,
+    gateway: web::Data<Gateway>,
+) -> Result<HttpResponse, ApiError> {
+    let Some((path, resource, prefix)) = route(req.path()) else {
+        return Err(ApiError::not_found());
+    };
+    let Some(upstream) = gateway.upstreams.get(resource) else {
+        return Err(ApiError::not_found());
+    };
+    let principal = auth::authenticate(&gateway, &req).await?;
+    if body.len() > gateway.max_body_bytes {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut url = format!("{upstream}{path}");
+    if !req.query_string().is_empty() {
+        url.push('?');
+        url.push_str(req.query_string());
+    }
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|_| ApiError::BadRequest("Unsupported method.".into()))?;
+    let info = req.connection_info().clone();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut outbound = gateway
+        .client
+        .request(method, &url)
+        .header(
+            clientstor_http::principal::HEADER,
+            gateway.context.principal_key.sign(&principal),
+        )
+        .header(clientstor_http::request_id::HEADER, request_id)
+        .header("x-forwarded-host", info.host())
+        .header("x-forwarded-proto", info.scheme())
+        .header("x-forwarded-prefix", prefix);
+    if let Some(ip) = info.realip_remote_addr() {
+        outbound = outbound.header("x-forwarded-for", ip);
+    }
+    for name in REQUEST_HEADERS {
+        if let Some(value) = req.headers().get(*name) {
+            outbound = outbound.header(*name, value.as_bytes());
+        }
+    }
+    let response = outbound.body(body).send().await.map_err(|error| {
+        tracing::warn!(%error, %resource, "upstream unreachable");
+        ApiError::BadGateway
+    })?;
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).map_err(|_| ApiError::BadGateway)?;
+    let mut reply = HttpResponse::build(status);
+    for name in RESPONSE_HEADERS {
+        if let Some(value) = response.headers().get(*name) {
+            reply.insert_header((*name, value.as_bytes()));
+        }
+    }
+    let bytes = response.bytes().await.map_err(|_| ApiError::BadGateway)?;
+    Ok(reply.body(bytes))
+}
+
+use actix_web::HttpMessage as _;
+
+/// `/api/` and `/api/v1/`: the resources and where they live.
+pub async fn root() -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "assets": "/api/v1/assets/",
+        "vehicles": "/api/v1/vehicles/",
+        "passwords": "/api/v1/passwords/",
+        "monitors": "/api/v1/monitors/",
+        "webhooks": "/api/v1/webhooks/",
+        "integrations": "/api/v1/integrations/rmm/",
+        "vulnerabilities": "/api/v1/vulnerabilities/",
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route;
+
+    #[test]
+    fn maps_aliases_to_v1() {
+        assert_eq!(
+            route("/api/v1/assets/"),
+            Some(("/api/v1/assets/".into(), "assets", "/api/v1"))
+        );
+        assert_eq!(
+            route("/api/assets/7/"),
+            Some(("/api/v1/assets/7/".into(), "assets", "/api"))
+        );
+        assert_eq!(
+            route("/api/v1/assets"),
+            Some(("/api/v1/assets".into(), "assets", "/api/v1"))
+        );
+        assert_eq!(route("/api/"), None);
+        assert_eq!(route("/other"), None);
+    }
+}

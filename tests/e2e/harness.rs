@@ -1,0 +1,256 @@
+//! Starts the gateway, inventory and the webhook dispatcher in this process on ephemeral ports,
+//! with a database and an exchange of the test's own, and a demo organization, owner and key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use api_gateway::RunningGateway;
+use clientstor_config::Service;
+use clientstor_runtime::Running;
+use clientstor_testkit::{FaultProxy, TestEnv, poll_until};
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+
+pub struct Stack {
+    pub env: TestEnv,
+    pub gateway: RunningGateway,
+    pub inventory: Running,
+    pub webhooks: Running,
+    pub key: String,
+    pub org_id: i64,
+    pub http: reqwest::Client,
+    /// Present when inventory reaches RabbitMQ through a fault proxy.
+    pub amqp_proxy: Option<FaultProxy>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl Stack {
+    pub async fn start(proxy_inventory_amqp: bool) -> Stack {
+        let mut env = TestEnv::new(&[
+            (Service::Gateway, &api_gateway::MIGRATIONS),
+            (Service::Inventory, &inventory::MIGRATIONS),
+            (Service::Webhooks, &webhook_dispatcher::MIGRATIONS),
+        ])
+        .await;
+        // Receivers in tests listen on loopback.
+        env.overrides
+            .push(("outbound.allow_private".into(), "true".into()));
+        env.overrides
+            .push(("webhooks.retry_schedule".into(), "0,1s,1s,2s".into()));
+        let amqp_proxy = if proxy_inventory_amqp {
+            Some(FaultProxy::to("127.0.0.1:5672").await)
+        } else {
+            None
+        };
+        let inventory_amqp = amqp_proxy
+            .as_ref()
+            .map(|p| env.bus.url.replace("127.0.0.1:5672", &p.addr.to_string()));
+        let mut inventory_extra: Vec<(&str, &str)> = Vec::new();
+        if let Some(url) = inventory_amqp.as_deref() {
+            inventory_extra.push(("amqp.url", url));
+        }
+        let inventory = clientstor_runtime::start(
+            &inventory::definition(),
+            env.settings(Service::Inventory, &inventory_extra),
+        )
+        .await
+        .unwrap();
+        let webhooks = clientstor_runtime::start(
+            &webhook_dispatcher::definition(),
+            env.settings(Service::Webhooks, &[]),
+        )
+        .await
+        .unwrap();
+        let inventory_url = format!("http://{}", inventory.addr);
+        let webhooks_url = format!("http://{}", webhooks.addr);
+        let gateway = api_gateway::start(env.settings(
+            Service::Gateway,
+            &[
+                ("gateway.upstreams.inventory", &inventory_url),
+                ("gateway.upstreams.webhooks", &webhooks_url),
+            ],
+        ))
+        .await
+        .unwrap();
+
+        let admin = api_gateway::Gateway::new(gateway.context.clone()).unwrap();
+        let run = |args: &[&str]| {
+            use clap::Parser as _;
+            #[derive(clap::Parser)]
+            struct Cli {
+                #[command(subcommand)]
+                command: api_gateway::admin::AdminCommand,
+            }
+            Cli::try_parse_from(std::iter::once("admin").chain(args.iter().copied()))
+                .unwrap()
+                .command
+        };
+        api_gateway::admin::run(&admin, run(&["org", "create", "--name", "Acme Corp"]))
+            .await
+            .unwrap();
+        api_gateway::admin::run(
+            &admin,
+            run(&["user", "create", "--email", "owner@acme.test"]),
+        )
+        .await
+        .unwrap();
+        api_gateway::admin::run(
+            &admin,
+            run(&[
+                "membership",
+                "create",
+                "--user",
+                "owner@acme.test",
+                "--org",
+                "acme-corp",
+                "--role",
+                "owner",
+            ]),
+        )
+        .await
+        .unwrap();
+        let lines = api_gateway::admin::run(
+            &admin,
+            run(&[
+                "key",
+                "create",
+                "--user",
+                "owner@acme.test",
+                "--org",
+                "acme-corp",
+            ]),
+        )
+        .await
+        .unwrap();
+        let key = lines.last().unwrap().clone();
+        let mut conn = env.db.connect().await;
+        let org_id =
+            diesel::sql_query("SELECT id AS n FROM gateway.organizations WHERE slug = 'acme-corp'")
+                .get_result::<Count>(&mut conn)
+                .await
+                .unwrap()
+                .n;
+        let stack = Stack {
+            env,
+            gateway,
+            inventory,
+            webhooks,
+            key,
+            org_id,
+            http: reqwest::Client::new(),
+            amqp_proxy,
+        };
+        // The organization's name reaches inventory and the dispatcher through the bus.
+        for schema in ["inventory", "webhooks"] {
+            let sql = format!(
+                "SELECT count(*) AS n FROM {schema}.organizations WHERE name = 'Acme Corp'"
+            );
+            poll_until(
+                "organization.created to propagate",
+                Duration::from_secs(30),
+                || stack.count(&sql),
+            )
+            .await;
+        }
+        stack
+    }
+
+    /// `Some(n)` when the query's count is positive.
+    pub async fn count(&self, sql: &str) -> Option<i64> {
+        self.count_all(sql).await.filter(|n| *n > 0)
+    }
+
+    pub async fn count_all(&self, sql: &str) -> Option<i64> {
+        let mut conn = self.env.db.connect().await;
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut conn)
+            .await
+            .ok()
+            .map(|c| c.n)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.gateway.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.gateway.stop().await;
+        self.inventory.stop().await;
+        self.webhooks.stop().await;
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct OutboxEvent {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    event_type: String,
+    #[diesel(sql_type = diesel::sql_types::Bytea)]
+    payload: Vec<u8>,
+}
+
+impl Stack {
+    /// The first event inventory ever published, as stored in its outbox.
+    pub async fn first_outbox_event(&self) -> (String, Vec<u8>) {
+        let mut conn = self.env.db.connect().await;
+        let row: OutboxEvent = diesel::sql_query(
+            "SELECT event_type, payload FROM inventory.outbox ORDER BY id LIMIT 1",
+        )
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        (row.event_type, row.payload)
+    }
+
+    /// Publishes bytes to the test's exchange as a service would, confirmed by the broker.
+    pub async fn publish_raw(&self, routing_key: &str, payload: &[u8]) {
+        use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+        use lapin::types::ShortString;
+        let connection =
+            lapin::Connection::connect(&self.env.bus.url, lapin::ConnectionProperties::default())
+                .await
+                .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        let confirm = channel
+            .basic_publish(
+                ShortString::from(self.env.bus.exchange.as_str()),
+                ShortString::from(routing_key),
+                BasicPublishOptions::default(),
+                payload,
+                lapin::BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(confirm.is_ack());
+        let _ = connection.close(200, ShortString::from("done")).await;
+    }
+}
