@@ -15,6 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::{Context, StartError};
 
+/// Routing keys and the handler of a consuming service.
+pub type Consumes = fn(&Context) -> (Vec<String>, Arc<dyn EventHandler>);
+/// Extra long-running tasks of a service.
+pub type Background = fn(&Context, CancellationToken) -> Vec<JoinHandle<()>>;
+
 /// How a service describes itself to the runtime.
 pub struct ServiceDef {
     /// Also names the Postgres schema and the migrations directory (`Service::section`).
@@ -23,10 +28,10 @@ pub struct ServiceDef {
     /// Whether the service writes to `<schema>.outbox` (starts the relay).
     pub publishes: bool,
     /// Routing keys and handler, if the service consumes events.
-    pub consumes: Option<fn(&Context) -> (Vec<String>, Arc<dyn EventHandler>)>,
+    pub consumes: Option<Consumes>,
     pub routes: fn(&mut web::ServiceConfig),
     /// Extra long-running tasks (for example the webhook delivery worker).
-    pub background: Option<fn(&Context, CancellationToken) -> Vec<JoinHandle<()>>>,
+    pub background: Option<Background>,
     /// The `paths` object of the service's OpenAPI document.
     pub openapi_paths: fn() -> serde_json::Value,
 }

@@ -1,4 +1,5 @@
 //! The two paths of the system, end to end through the gateway.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::time::Duration;

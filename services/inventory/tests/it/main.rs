@@ -1,4 +1,5 @@
 //! Inventory against real Postgres and RabbitMQ.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
