@@ -16,7 +16,7 @@ install_missing() {
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} (Debian packages)"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
 
@@ -41,6 +41,8 @@ start_postgres() {
   local version
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
   [ -n "$version" ] || die "PostgreSQL is installed but has no cluster in /etc/postgresql"
+  # A package installed next to another server may have put its cluster on another port.
+  as_root pg_conftool "$version" main set port 5432
   log "starting PostgreSQL $version"
   as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
   echo "postgres $version" >> "$STARTED"
@@ -48,13 +50,17 @@ start_postgres() {
 }
 
 database() {
-  local psql=(runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA)
-  [ "$(id -u)" -eq 0 ] || psql=(sudo -u postgres psql -v ON_ERROR_STOP=1 -qtA)
-  if ! "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'clientstor'" | grep -q 1; then
+  local psql=(runuser -u postgres -- psql -p 5432 -v ON_ERROR_STOP=1 -qtA)
+  [ "$(id -u)" -eq 0 ] || psql=(sudo -u postgres psql -p 5432 -v ON_ERROR_STOP=1 -qtA)
+  local role
+  role=$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'clientstor'") || die "cannot reach PostgreSQL on port 5432 as user postgres"
+  if [ "$role" != 1 ]; then
     log "creating database role clientstor"
     "${psql[@]}" -c "CREATE ROLE clientstor LOGIN CREATEDB PASSWORD '$CLIENTSTOR_DB_PASSWORD'"
   fi
-  if ! "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'clientstor'" | grep -q 1; then
+  local db
+  db=$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'clientstor'") || die "cannot query PostgreSQL"
+  if [ "$db" != 1 ]; then
     log "creating database clientstor"
     "${psql[@]}" -c "CREATE DATABASE clientstor OWNER clientstor"
   fi

@@ -27,7 +27,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 cargo_env() {
   if ! command -v mold >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     log "installing mold (faster linking)"
-    { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq mold; } >/dev/null 2>&1 || true
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mold; } >/dev/null 2>&1 || true
   fi
   if command -v mold >/dev/null 2>&1; then
     export RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-fuse-ld=mold"
