@@ -23,6 +23,21 @@ pub struct Stack {
     pub amqp_proxy: Option<FaultProxy>,
 }
 
+/// Runs `api-gateway admin …` against a running gateway's database; returns the printed lines.
+pub async fn admin(gateway: &RunningGateway, args: &[&str]) -> Vec<String> {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: api_gateway::admin::AdminCommand,
+    }
+    let command = Cli::try_parse_from(std::iter::once("admin").chain(args.iter().copied()))
+        .unwrap()
+        .command;
+    let state = api_gateway::Gateway::new(gateway.context.clone()).unwrap();
+    api_gateway::admin::run(&state, command).await.unwrap()
+}
+
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
@@ -191,6 +206,51 @@ impl Stack {
         self.http
             .post(self.url(path))
             .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Another gateway on the same database and exchange, with extra settings.
+    pub async fn second_gateway(&self, extra: &[(&str, &str)]) -> RunningGateway {
+        let inventory_url = format!("http://{}", self.inventory.addr);
+        let webhooks_url = format!("http://{}", self.webhooks.addr);
+        let mut settings: Vec<(&str, &str)> = vec![
+            ("gateway.upstreams.inventory", &inventory_url),
+            ("gateway.upstreams.webhooks", &webhooks_url),
+        ];
+        settings.extend_from_slice(extra);
+        api_gateway::start(self.env.settings(Service::Gateway, &settings))
+            .await
+            .unwrap()
+    }
+
+    /// A key made by `admin key create` with extra arguments (`--role`, `--scope`, `--org`…).
+    pub async fn key_for(&self, user: &str, org: &str, extra: &[&str]) -> String {
+        let mut args = vec!["key", "create", "--user", user, "--org", org];
+        args.extend_from_slice(extra);
+        admin(&self.gateway, &args).await.last().unwrap().clone()
+    }
+
+    pub async fn get_as(&self, key: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_as(
+        &self,
+        key: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(key)
             .json(&body)
             .send()
             .await

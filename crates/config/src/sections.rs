@@ -95,6 +95,7 @@ pub struct RateLimitSettings {
     pub org_per_minute: u32,
     pub auth_failures_per_minute: u32,
     pub redis_url: Option<Secret>,
+    pub namespace: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -84,6 +84,16 @@ pub enum KeyCommand {
         #[arg(long)]
         expires_in_days: Option<i64>,
     },
+    /// A user's keys (never the keys themselves).
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a key by id; every gateway refuses it within a second.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 /// Creates a key; returns its id and the plaintext, which is never stored.
@@ -185,6 +195,29 @@ pub async fn run(gateway: &Gateway, command: AdminCommand) -> Result<Vec<String>
                 format!("API key {id} created; it is shown only now:"),
                 plaintext,
             ])
+        }
+        AdminCommand::Key(KeyCommand::List { user }) => {
+            let user = identity::find_user(pool, &user).await?;
+            let keys = crate::db::api_keys::of_user(pool, user.id).await?;
+            Ok(keys
+                .iter()
+                .map(|k| {
+                    let state = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    format!(
+                        "{}\t{}\t{}\torg {}\t{}\t{}\t{state}",
+                        k.id, k.prefix, k.name, k.organization_id, k.role, k.scope
+                    )
+                })
+                .collect())
+        }
+        AdminCommand::Key(KeyCommand::Revoke { id }) => {
+            let prefix = crate::db::api_keys::revoke(pool, id).await?;
+            gateway.keys.forget(&prefix);
+            Ok(vec![format!("API key {id} revoked")])
         }
     }
 }

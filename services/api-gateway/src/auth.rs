@@ -1,17 +1,66 @@
 //! Authentication of `Authorization: Bearer itdocs_live_…` and the principal forwarded to the
 //! services: the organizations the key reaches (narrowed by `?organization=`), each with the
 //! effective role — the user's role there capped by the key's role ceiling.
+//!
+//! A resolved key (row, user, reach) is cached for at most half a second, so revocation, expiry
+//! and membership changes reach every replica within a second without a query per request.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage as _, HttpRequest};
 use chrono::Utc;
 use clientstor_http::{ApiError, Principal, RequestId, Role};
-use ring::hmac;
 
-use crate::db::identity;
+use crate::db::identity::{self, KeyRow, UserRow};
 use crate::keys;
 use crate::state::Gateway;
+
+// Half a second: revocation and expiry reach every replica well within the promised second.
+const CACHE_TTL: Duration = Duration::from_millis(500);
+const CACHE_MAX: usize = 50_000;
+
+pub struct ResolvedKey {
+    at: Instant,
+    pub row: KeyRow,
+    pub user: UserRow,
+    reach: BTreeMap<i64, String>,
+}
+
+#[derive(Default)]
+pub struct KeyCache(RwLock<HashMap<String, Arc<ResolvedKey>>>);
+
+impl KeyCache {
+    fn get(&self, prefix: &str) -> Option<Arc<ResolvedKey>> {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(prefix)
+            .filter(|k| k.at.elapsed() < CACHE_TTL)
+            .cloned()
+    }
+
+    fn put(&self, prefix: &str, key: Arc<ResolvedKey>) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CACHE_MAX {
+            map.retain(|_, k| k.at.elapsed() < CACHE_TTL);
+        }
+        map.insert(prefix.to_string(), key);
+    }
+
+    /// Forgets a key at once on this replica (others follow within the TTL).
+    pub fn forget(&self, prefix: &str) {
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(prefix);
+    }
+}
+
+/// A request that passed authentication.
+pub struct Authenticated {
+    pub principal: Principal,
+    pub key: Arc<ResolvedKey>,
+}
 
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let header = req
@@ -39,35 +88,53 @@ fn effective(membership: &str, ceiling: &str) -> Option<Role> {
     Some(Role::parse(membership)?.min(Role::parse(ceiling)?))
 }
 
-pub async fn authenticate(gateway: &Gateway, req: &HttpRequest) -> Result<Principal, ApiError> {
-    let key = bearer(req)?;
-    let prefix = keys::parse(key).ok_or_else(invalid)?;
-    let (row, user) = identity::key_by_prefix(&gateway.context.pool, prefix)
-        .await?
-        .ok_or_else(invalid)?;
-    let pepper: &hmac::Key = gateway.pepper(row.pepper_version).ok_or_else(invalid)?;
-    if !keys::verify(pepper, key, &row.key_hash) {
+async fn resolve(gateway: &Gateway, prefix: &str) -> Result<Option<Arc<ResolvedKey>>, ApiError> {
+    if let Some(cached) = gateway.keys.get(prefix) {
+        return Ok(Some(cached));
+    }
+    let Some((row, user)) = identity::key_by_prefix(&gateway.context.pool, prefix).await? else {
+        return Ok(None);
+    };
+    let reach = identity::reachable(&gateway.context.pool, &user, &row).await?;
+    let resolved = Arc::new(ResolvedKey {
+        at: Instant::now(),
+        row,
+        user,
+        reach,
+    });
+    gateway.keys.put(prefix, resolved.clone());
+    Ok(Some(resolved))
+}
+
+pub async fn authenticate(gateway: &Gateway, req: &HttpRequest) -> Result<Authenticated, ApiError> {
+    let presented = bearer(req)?;
+    let prefix = keys::parse(presented).ok_or_else(invalid)?;
+    let key = resolve(gateway, prefix).await?.ok_or_else(invalid)?;
+    let pepper = gateway.pepper(key.row.pepper_version).ok_or_else(invalid)?;
+    if !keys::verify(pepper, presented, &key.row.key_hash) {
         return Err(invalid());
     }
-    if row.revoked_at.is_some() {
+    if key.row.revoked_at.is_some() {
         return Err(ApiError::Unauthorized(
             "This API key has been revoked.".into(),
         ));
     }
-    if row.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if key.row.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(ApiError::Unauthorized("This API key has expired.".into()));
     }
-    if !user.is_active {
+    if !key.user.is_active {
         return Err(ApiError::Unauthorized("The key's user is inactive.".into()));
     }
-    let mut orgs: BTreeMap<i64, String> = identity::reachable(&gateway.context.pool, &user, &row)
-        .await?
-        .into_iter()
-        .filter_map(|(org, role)| effective(&role, &row.role).map(|r| (org, r.name().to_string())))
+    let mut orgs: BTreeMap<i64, String> = key
+        .reach
+        .iter()
+        .filter_map(|(org, role)| {
+            effective(role, &key.row.role).map(|r| (*org, r.name().to_string()))
+        })
         .collect();
     let mut home = orgs
-        .contains_key(&row.organization_id)
-        .then_some(row.organization_id);
+        .contains_key(&key.row.organization_id)
+        .then_some(key.row.organization_id);
     if let Some(selected) = selected_organization(gateway, req).await? {
         if !orgs.contains_key(&selected) {
             return Err(ApiError::Forbidden(
@@ -76,8 +143,6 @@ pub async fn authenticate(gateway: &Gateway, req: &HttpRequest) -> Result<Princi
         }
         orgs.retain(|org, _| *org == selected);
         home = Some(selected);
-    } else if row.scope == "single" {
-        orgs.retain(|org, _| Some(*org) == home);
     }
     let roles = orgs
         .values()
@@ -90,19 +155,18 @@ pub async fn authenticate(gateway: &Gateway, req: &HttpRequest) -> Result<Princi
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    Ok(Principal {
-        uid: user.id,
-        kid: Some(row.id),
+    let principal = Principal {
+        uid: key.user.id,
+        kid: Some(key.row.id),
         rid: request_id,
         exp: Utc::now().timestamp() + gateway.principal_ttl_seconds,
-        adm: user.is_platform_admin,
+        adm: key.user.is_platform_admin,
         home,
         orgs,
         roles,
-    })
+    };
+    Ok(Authenticated { principal, key })
 }
-
-use actix_web::HttpMessage as _;
 
 /// `?organization=<id|slug|all>`; `all` (or nothing) selects every reachable organization.
 async fn selected_organization(

@@ -26,6 +26,18 @@ impl From<GatewayError> for ApiError {
                 ApiError::Unavailable
             }
             GatewayError::Database(diesel::result::Error::NotFound) => ApiError::not_found(),
+            GatewayError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => {
+                // The constraint names which field clashes, e.g. organizations_name_key.
+                let field = info
+                    .constraint_name()
+                    .and_then(|c| c.strip_suffix("_key"))
+                    .and_then(|c| c.rsplit_once('_').map(|(_, f)| f.to_string()))
+                    .unwrap_or_else(|| "non_field_errors".into());
+                ApiError::field(&field, "A record with this value already exists.")
+            }
             GatewayError::Database(e) => ApiError::internal(e),
             GatewayError::Invalid(message) => ApiError::BadRequest(message),
         }

@@ -17,9 +17,12 @@ use tokio_util::sync::CancellationToken;
 pub mod admin;
 mod auth;
 mod db;
+mod edge;
 mod error;
 pub mod keys;
+mod limits;
 mod proxy;
+mod routes;
 mod state;
 
 pub use state::Gateway;
@@ -79,9 +82,14 @@ pub async fn start(settings: Settings) -> Result<RunningGateway, String> {
             .app_data(gateway.clone())
             .app_data(public_metrics.clone())
             .app_data(web::PayloadConfig::new(limit))
+            .app_data(clientstor_http::json_config(limit))
+            .app_data(clientstor_http::query_config())
+            // Outermost first: request id and metrics, then authentication and limits.
+            .wrap(from_fn(edge::edge))
             .wrap(from_fn(clientstor_http::request_context))
             .route("/api/", web::get().to(proxy::root))
             .route("/api/v1/", web::get().to(proxy::root))
+            .configure(routes::configure)
             .route("/api/{tail:.*}", web::to(proxy::forward))
             .default_service(web::to(clientstor_http::not_found_handler))
     })

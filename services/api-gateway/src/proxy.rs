@@ -3,10 +3,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use clientstor_http::{ApiError, RequestId};
+use clientstor_http::{ApiError, Principal, RequestId};
 use serde_json::json;
 
-use crate::auth;
 use crate::state::Gateway;
 
 /// Headers passed through in each direction; everything else (hop-by-hop, credentials) stays.
@@ -39,6 +38,7 @@ pub async fn forward(
     req: HttpRequest,
     body: web::Bytes,
     gateway: web::Data<Gateway>,
+    principal: web::ReqData<Principal>,
 ) -> Result<HttpResponse, ApiError> {
     let Some((path, resource, prefix)) = route(req.path()) else {
         return Err(ApiError::not_found());
@@ -46,7 +46,6 @@ pub async fn forward(
     let Some(upstream) = gateway.upstreams.get(resource) else {
         return Err(ApiError::not_found());
     };
-    let principal = auth::authenticate(&gateway, &req).await?;
     if body.len() > gateway.max_body_bytes {
         return Err(ApiError::PayloadTooLarge);
     }

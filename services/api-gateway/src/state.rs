@@ -1,7 +1,40 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use clientstor_runtime::Context;
 use ring::hmac;
+
+use crate::auth::KeyCache;
+use crate::db::identity::KeyRow;
+use crate::limits::Limiter;
+use crate::limits::gcra::Quota;
+
+/// Quotas from the settings; a key may carry its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub per_minute: u32,
+    pub burst: u32,
+    pub org: Quota,
+    pub auth_failures: Quota,
+}
+
+impl Limits {
+    pub fn key_quota(&self, key: &KeyRow) -> Quota {
+        let per_minute = key
+            .rate_limit_per_minute
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(self.per_minute);
+        let burst = key
+            .rate_limit_burst
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(per_minute);
+        Quota {
+            per_minute: per_minute.max(1),
+            burst: burst.max(1),
+        }
+    }
+}
 
 /// What the gateway's handlers share.
 pub struct Gateway {
@@ -12,6 +45,11 @@ pub struct Gateway {
     pub client: reqwest::Client,
     pub upstreams: BTreeMap<&'static str, String>,
     pub max_body_bytes: usize,
+    pub keys: KeyCache,
+    pub limiter: Limiter,
+    pub limits: Limits,
+    /// When each key's last use was last written, so busy keys cost one write a minute.
+    touched: Mutex<HashMap<i64, Instant>>,
 }
 
 impl Gateway {
@@ -43,7 +81,28 @@ impl Gateway {
             ("webhooks", u.webhooks.clone()),
             ("integrations", u.rmm.clone()),
         ]);
+        let rl = &settings.gateway.rate_limit;
+        let limiter = match rl.redis_url.as_ref() {
+            Some(url) if !url.expose().is_empty() => Limiter::redis(url.expose(), &rl.namespace)?,
+            _ => Limiter::local(),
+        };
+        let limits = Limits {
+            per_minute: rl.per_minute.max(1),
+            burst: rl.burst.unwrap_or(rl.per_minute).max(1),
+            org: Quota {
+                per_minute: rl.org_per_minute.max(1),
+                burst: rl.org_per_minute.max(1),
+            },
+            auth_failures: Quota {
+                per_minute: rl.auth_failures_per_minute.max(1),
+                burst: rl.auth_failures_per_minute.max(1),
+            },
+        };
         Ok(Self {
+            keys: KeyCache::default(),
+            limiter,
+            limits,
+            touched: Mutex::default(),
             peppers: BTreeMap::from([(version, hmac::Key::new(hmac::HMAC_SHA256, &pepper))]),
             pepper_version: version,
             principal_ttl_seconds: settings.gateway.principal_ttl_seconds as i64,
@@ -60,5 +119,29 @@ impl Gateway {
 
     pub fn current_pepper(&self) -> Option<&hmac::Key> {
         self.peppers.get(&self.pepper_version)
+    }
+
+    /// Records `last_used_at` / `last_used_ip`, at most once a minute per key, off the request path.
+    pub fn touch(&self, key: &KeyRow, ip: &str) {
+        {
+            let mut touched = self.touched.lock().unwrap_or_else(|p| p.into_inner());
+            if touched
+                .get(&key.id)
+                .is_some_and(|at| at.elapsed() < Duration::from_secs(60))
+            {
+                return;
+            }
+            if touched.len() > 100_000 {
+                touched.clear();
+            }
+            touched.insert(key.id, Instant::now());
+        }
+        let pool = self.context.pool.clone();
+        let (id, ip) = (key.id, ip.to_string());
+        tokio::spawn(async move {
+            if let Err(error) = crate::db::identity::touch_key(&pool, id, &ip).await {
+                tracing::warn!(%error, "cannot record key use");
+            }
+        });
     }
 }

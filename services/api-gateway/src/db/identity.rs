@@ -45,6 +45,8 @@ pub struct KeyRow {
     pub role: String,
     pub scope: String,
     pub expires_at: Option<DateTime<Utc>>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub rate_limit_burst: Option<i32>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -258,11 +260,39 @@ pub async fn reachable(
             .map(|id| (id, "owner".to_string()))
             .collect());
     }
-    let rows: Vec<(i64, String)> = memberships::table
-        .filter(memberships::user_id.eq(user.id))
-        .filter(memberships::organization_id.eq_any(&active))
-        .select((memberships::organization_id, memberships::role))
-        .load(&mut conn)
+    // A membership reaches down the tree: the nearest membership above an organization
+    // (or on it) gives the user's role there.
+    let rows: Vec<OrgRole> = diesel::sql_query(
+        "WITH RECURSIVE tree AS ( \
+             SELECT organization_id AS id, role, 0 AS depth FROM gateway.memberships WHERE user_id = $1 \
+             UNION ALL \
+             SELECT o.id, t.role, t.depth + 1 FROM gateway.organizations o JOIN tree t ON o.parent_id = t.id \
+             WHERE t.depth < 64) \
+         SELECT DISTINCT ON (id) id, role FROM tree WHERE id = ANY($2) ORDER BY id, depth",
+    )
+    .bind::<BigInt, _>(user.id)
+    .bind::<diesel::sql_types::Array<BigInt>, _>(&active)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.role)).collect())
+}
+
+#[derive(QueryableByName)]
+struct OrgRole {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    role: String,
+}
+
+pub async fn touch_key(pool: &Pool, id: i64, ip: &str) -> Result<(), GatewayError> {
+    let mut conn = pool.get().await?;
+    diesel::update(api_keys::table.find(id))
+        .set((
+            api_keys::last_used_at.eq(Utc::now()),
+            api_keys::last_used_ip.eq(ip),
+        ))
+        .execute(&mut conn)
         .await?;
-    Ok(rows.into_iter().collect())
+    Ok(())
 }

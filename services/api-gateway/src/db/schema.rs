@@ -1,5 +1,4 @@
 // Tables of the `gateway` schema; keep in step with migrations/gateway.
-// api_keys.updated_at is maintained in SQL; diesel's default 16-column limit leaves it out here.
 
 diesel::table! {
     gateway.organizations (id) {
@@ -11,6 +10,23 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        organization_type -> Text,
+        legal_name -> Text,
+        tax_id -> Text,
+        street_address -> Text,
+        street_address_2 -> Text,
+        city -> Text,
+        state -> Text,
+        postal_code -> Text,
+        country -> Text,
+        phone -> Text,
+        email -> Text,
+        website -> Text,
+        primary_contact_name -> Text,
+        primary_contact_title -> Text,
+        primary_contact_email -> Text,
+        primary_contact_phone -> Text,
+        region -> Text,
     }
 }
 
@@ -55,6 +71,7 @@ diesel::table! {
         last_used_ip -> Nullable<Text>,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 

@@ -1,0 +1,156 @@
+//! The edge middleware in front of every resource route: failed-authentication limit per
+//! client address, authentication, per-key and per-organization rate limits, and the
+//! rate-limit headers on every answer. The principal is left in the request for the handlers.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage as _, ResponseError as _, web};
+use clientstor_http::ApiError;
+
+use crate::auth;
+use crate::limits::Bucket;
+use crate::limits::gcra::{Quota, Verdict};
+use crate::state::Gateway;
+
+/// Paths served without a key.
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/" | "/api" | "/api/v1/" | "/api/v1" | "/api/v1/openapi.json"
+    ) || path.starts_with("/api/v1/docs")
+}
+
+fn seconds(ms: f64) -> u64 {
+    (ms / 1000.0).ceil().max(0.0) as u64
+}
+
+struct RateHeaders {
+    key_quota: Quota,
+    org_quota: Quota,
+    key: Verdict,
+}
+
+impl RateHeaders {
+    fn apply(&self, headers: &mut actix_web::http::header::HeaderMap) {
+        let pairs = [
+            (
+                "ratelimit-policy",
+                format!(
+                    "\"key\";q={};w=60, \"organization\";q={};w=60",
+                    self.key_quota.per_minute, self.org_quota.per_minute
+                ),
+            ),
+            (
+                "ratelimit",
+                format!(
+                    "\"key\";r={};t={}",
+                    self.key.remaining,
+                    seconds(self.key.reset_ms)
+                ),
+            ),
+            ("x-ratelimit-limit", self.key_quota.per_minute.to_string()),
+            ("x-ratelimit-remaining", self.key.remaining.to_string()),
+            ("x-ratelimit-reset", seconds(self.key.reset_ms).to_string()),
+        ];
+        for (name, value) in pairs {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+    }
+}
+
+fn reject<B>(
+    req: ServiceRequest,
+    error: ApiError,
+    headers: Option<&RateHeaders>,
+) -> ServiceResponse<EitherBody<B>> {
+    let mut response = error.error_response();
+    if let Some(h) = headers {
+        h.apply(response.headers_mut());
+    }
+    req.into_response(response).map_into_right_body()
+}
+
+pub async fn edge<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    if is_public(req.path()) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let Some(gateway) = req.app_data::<web::Data<Gateway>>().cloned() else {
+        return Ok(reject(
+            req,
+            ApiError::internal("gateway state missing"),
+            None,
+        ));
+    };
+    // Brute force: an address that keeps failing is refused before its keys are checked.
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let failures = Bucket {
+        key: format!("authfail:{client}"),
+        quota: gateway.limits.auth_failures,
+    };
+    if !gateway.limiter.has_capacity(&failures).await {
+        return Ok(reject(
+            req,
+            ApiError::TooManyRequests {
+                retry_after_seconds: 60,
+            },
+            None,
+        ));
+    }
+    let authenticated = match auth::authenticate(&gateway, req.request()).await {
+        Ok(a) => a,
+        Err(error) => {
+            if let ApiError::Unauthorized(_) = error {
+                tracing::warn!(client = %client, "authentication failed");
+                gateway
+                    .limiter
+                    .acquire(std::slice::from_ref(&failures))
+                    .await;
+            }
+            return Ok(reject(req, error, None));
+        }
+    };
+    let key_quota = gateway.limits.key_quota(&authenticated.key.row);
+    let org_quota = gateway.limits.org;
+    let buckets = [
+        Bucket {
+            key: format!("key:{}", authenticated.key.row.id),
+            quota: key_quota,
+        },
+        Bucket {
+            key: format!("org:{}", authenticated.key.row.organization_id),
+            quota: org_quota,
+        },
+    ];
+    let verdicts = gateway.limiter.acquire(&buckets).await;
+    let headers = RateHeaders {
+        key_quota,
+        org_quota,
+        key: verdicts[0],
+    };
+    if let Some(denied) = verdicts.iter().find(|v| !v.allowed) {
+        let retry_after_seconds = seconds(denied.retry_after_ms).max(1);
+        tracing::info!(key_id = authenticated.key.row.id, "rate limited");
+        return Ok(reject(
+            req,
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            },
+            Some(&headers),
+        ));
+    }
+    gateway.touch(&authenticated.key.row, &client);
+    req.extensions_mut().insert(authenticated.principal);
+    let mut response = next.call(req).await?;
+    headers.apply(response.headers_mut());
+    Ok(response.map_into_left_body())
+}

@@ -1,0 +1,444 @@
+//! Identity at the edge: roles and ceilings, revocation and expiry, reach, rate limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use clientstor_e2e::{Stack, admin};
+use clientstor_testkit::poll_until;
+use serde_json::{Value, json};
+
+async fn status(response: reqwest::Response) -> u16 {
+    response.status().as_u16()
+}
+
+async fn member(stack: &Stack, email: &str, org: &str, role: &str) {
+    admin(&stack.gateway, &["user", "create", "--email", email]).await;
+    admin(
+        &stack.gateway,
+        &[
+            "membership",
+            "create",
+            "--user",
+            email,
+            "--org",
+            org,
+            "--role",
+            role,
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_gets_what_the_permission_table_says() {
+    let stack = Stack::start(false).await;
+    for role in ["admin", "editor", "readonly"] {
+        member(&stack, &format!("{role}@acme.test"), "acme-corp", role).await;
+    }
+    let admin_key = stack
+        .key_for("admin@acme.test", "acme-corp", &["--role", "admin"])
+        .await;
+    let editor = stack
+        .key_for("editor@acme.test", "acme-corp", &["--role", "editor"])
+        .await;
+    let readonly = stack
+        .key_for("readonly@acme.test", "acme-corp", &["--role", "readonly"])
+        .await;
+    // An owner's key held to a read-only ceiling.
+    let capped = stack
+        .key_for("owner@acme.test", "acme-corp", &["--role", "readonly"])
+        .await;
+    let asset = json!({"name": "sw", "asset_type": "switch"});
+    let hook = json!({"name": "h", "url": "http://127.0.0.1:9/hook", "events": ["*"]});
+
+    for (key, can_create_asset, can_manage_webhooks) in [
+        (&admin_key, true, true),
+        (&editor, true, false),
+        (&readonly, false, false),
+        (&capped, false, false),
+        (&stack.key, true, true),
+    ] {
+        assert_eq!(
+            status(stack.get_as(key, "/api/v1/assets/").await).await,
+            200
+        );
+        assert_eq!(
+            status(stack.get_as(key, "/api/v1/webhooks/").await).await,
+            200
+        );
+        let created = status(stack.post_as(key, "/api/v1/assets/", asset.clone()).await).await;
+        assert_eq!(created, if can_create_asset { 201 } else { 403 });
+        let webhook = status(stack.post_as(key, "/api/v1/webhooks/", hook.clone()).await).await;
+        assert_eq!(webhook, if can_manage_webhooks { 201 } else { 403 });
+    }
+    // A key cannot be given more than its creator holds.
+    let escalate = stack
+        .post_as(
+            &editor,
+            "/api/v1/api-keys/",
+            json!({"name": "x", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(escalate.status(), 400);
+
+    let permissions: Value = stack
+        .get("/api/v1/permissions/?page_size=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(permissions["count"], 31);
+    let names: Vec<&str> = permissions["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"vault_view_password") && names.contains(&"org_manage_settings"));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_and_expiry_reach_every_gateway() {
+    let stack = Stack::start(false).await;
+    let other = stack.second_gateway(&[]).await;
+    let other_url = format!("http://{}/api/v1/assets/", other.addr);
+    let created: Value = stack
+        .post(
+            "/api/v1/api-keys/",
+            json!({"name": "script", "scope": "single"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = created["key"].as_str().unwrap().to_string();
+    let id = created["id"].as_i64().unwrap();
+    let on_other = || async {
+        stack
+            .http
+            .get(&other_url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        on_other().await,
+        200,
+        "the second gateway accepts the key (and caches it)"
+    );
+
+    let listed: Value = stack.get("/api/v1/api-keys/").await.json().await.unwrap();
+    assert!(
+        listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k.get("key").is_none() && k.get("key_hash").is_none())
+    );
+
+    let revoke = stack
+        .http
+        .delete(stack.url(&format!("/api/v1/api-keys/{id}/")))
+        .bearer_auth(&stack.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    let revoked_at = Instant::now();
+    poll_until(
+        "the second gateway to refuse the revoked key",
+        Duration::from_secs(10),
+        || async { (on_other().await == 401).then_some(()) },
+    )
+    .await;
+    let delay = revoked_at.elapsed();
+    println!("revocation reached the second gateway after {delay:?}");
+    assert_eq!(
+        status(stack.get_as(&key, "/api/v1/assets/").await).await,
+        401
+    );
+
+    let expires_at = (chrono_now() + 2).to_string();
+    let short: Value = stack
+        .post(
+            "/api/v1/api-keys/",
+            json!({"name": "short", "expires_at": rfc3339(expires_at.parse().unwrap())}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let short_key = short["key"].as_str().unwrap().to_string();
+    assert_eq!(
+        status(stack.get_as(&short_key, "/api/v1/assets/").await).await,
+        200
+    );
+    poll_until("the key to expire", Duration::from_secs(15), || async {
+        let response = stack.get_as(&short_key, "/api/v1/assets/").await;
+        (response.status() == 401).then_some(())
+    })
+    .await;
+    other.stop().await;
+    stack.stop().await;
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Unix seconds as RFC 3339 UTC, without a date library.
+fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reach_follows_scope_and_the_organization_tree() {
+    let stack = Stack::start(false).await;
+    admin(
+        &stack.gateway,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme Child",
+            "--parent",
+            "acme-corp",
+        ],
+    )
+    .await;
+    admin(&stack.gateway, &["org", "create", "--name", "Other Co"]).await;
+    member(&stack, "tech@acme.test", "acme-corp", "editor").await;
+    admin(
+        &stack.gateway,
+        &[
+            "membership",
+            "create",
+            "--user",
+            "tech@acme.test",
+            "--org",
+            "other-co",
+            "--role",
+            "editor",
+        ],
+    )
+    .await;
+    let single = stack
+        .key_for(
+            "tech@acme.test",
+            "acme-corp",
+            &["--scope", "single", "--role", "editor"],
+        )
+        .await;
+    let descendants = stack
+        .key_for(
+            "tech@acme.test",
+            "acme-corp",
+            &["--scope", "descendants", "--role", "editor"],
+        )
+        .await;
+    let all = stack
+        .key_for(
+            "tech@acme.test",
+            "acme-corp",
+            &["--scope", "all", "--role", "editor"],
+        )
+        .await;
+
+    let count = |key: String, path: &'static str| {
+        let stack = &stack;
+        async move {
+            let body: Value = stack.get_as(&key, path).await.json().await.unwrap();
+            body["count"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(count(single.clone(), "/api/v1/organizations/").await, 1);
+    assert_eq!(
+        count(descendants.clone(), "/api/v1/organizations/").await,
+        2,
+        "the child is reached through the parent"
+    );
+    assert_eq!(count(all.clone(), "/api/v1/organizations/").await, 3);
+    assert_eq!(
+        count(
+            descendants.clone(),
+            "/api/v1/organizations/?organization=acme-child"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        status(
+            stack
+                .get_as(&descendants, "/api/v1/assets/?organization=other-co")
+                .await
+        )
+        .await,
+        403
+    );
+
+    let created = stack
+        .post_as(
+            &descendants,
+            "/api/v1/assets/?organization=acme-child",
+            json!({"name": "child-fw", "asset_type": "firewall"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let asset: Value = created.json().await.unwrap();
+    let child: Value = stack
+        .get_as(&all, "/api/v1/organizations/?search=child")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        asset["organization"], child["results"][0]["id"],
+        "?organization= chose where the asset went"
+    );
+    let path = format!("/api/v1/assets/{}/", asset["id"]);
+    assert_eq!(
+        status(stack.get_as(&single, &path).await).await,
+        404,
+        "out of reach is not found"
+    );
+    assert_eq!(status(stack.get_as(&descendants, &path).await).await, 200);
+    assert_eq!(
+        count(all.clone(), "/api/v1/assets/?organization=all").await,
+        1
+    );
+    assert_eq!(count(single.clone(), "/api/v1/assets/").await, 0);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_hold_across_two_gateways_sharing_redis() {
+    let stack = Stack::start(false).await;
+    let namespace = format!("cstest-{}", stack.env.bus.exchange);
+    let redis = [
+        ("gateway.rate_limit.redis_url", "redis://127.0.0.1:6379"),
+        ("gateway.rate_limit.namespace", namespace.as_str()),
+    ];
+    let first = stack.second_gateway(&redis).await;
+    let second = stack.second_gateway(&redis).await;
+    let created: Value = stack
+        .post(
+            "/api/v1/api-keys/",
+            json!({"name": "limited", "rate_limit_per_minute": 5, "rate_limit_burst": 5}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = created["key"].as_str().unwrap().to_string();
+    let (mut admitted, mut refused) = (0, 0);
+    for i in 0..12 {
+        let addr = if i % 2 == 0 { first.addr } else { second.addr };
+        let response = stack
+            .http
+            .get(format!("http://{addr}/api/v1/assets/"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            200 => {
+                admitted += 1;
+                assert_eq!(response.headers()["x-ratelimit-limit"], "5");
+                assert!(response.headers().contains_key("ratelimit-policy"));
+                assert!(
+                    response.headers()["ratelimit"]
+                        .to_str()
+                        .unwrap()
+                        .starts_with("\"key\";r=")
+                );
+            }
+            429 => {
+                refused += 1;
+                let retry: u64 = response.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=60).contains(&retry), "Retry-After {retry}");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["code"], "throttled");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(
+        (admitted, refused),
+        (5, 7),
+        "five admitted across both gateways, the rest refused"
+    );
+    first.stop().await;
+    second.stop().await;
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_material_stays_out_of_rows_and_error_bodies() {
+    let stack = Stack::start(false).await;
+    let created: Value = stack
+        .post("/api/v1/api-keys/", json!({"name": "scan me"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = created["key"].as_str().unwrap().to_string();
+    let secret = &key["itdocs_live_".len() + 12..];
+    for table in [
+        "gateway.api_keys",
+        "gateway.users",
+        "gateway.organizations",
+        "gateway.memberships",
+    ] {
+        let sql = format!(
+            "SELECT count(*) AS n FROM {table} t WHERE t::text LIKE '%{secret}%' OR t::text LIKE '%{key}%'"
+        );
+        assert_eq!(
+            stack.count_all(&sql).await,
+            Some(0),
+            "{table} holds key material"
+        );
+    }
+    let sql = format!(
+        "SELECT count(*) AS n FROM gateway.outbox WHERE position('{secret}'::bytea in payload) > 0"
+    );
+    assert_eq!(stack.count_all(&sql).await, Some(0));
+    // A wrong key is not echoed back.
+    let mut wrong = key.clone();
+    wrong.replace_range(20..21, if &key[20..21] == "a" { "b" } else { "a" });
+    let response = stack.get_as(&wrong, "/api/v1/assets/").await;
+    assert_eq!(response.status(), 401);
+    let body = response.text().await.unwrap();
+    assert!(
+        !body.contains(&wrong[12..]) && !body.contains(secret),
+        "{body}"
+    );
+    stack.stop().await;
+}
