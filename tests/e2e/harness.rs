@@ -93,30 +93,23 @@ impl Stack {
         .await
         .unwrap();
 
-        let admin = api_gateway::Gateway::new(gateway.context.clone()).unwrap();
-        let run = |args: &[&str]| {
-            use clap::Parser as _;
-            #[derive(clap::Parser)]
-            struct Cli {
-                #[command(subcommand)]
-                command: api_gateway::admin::AdminCommand,
-            }
-            Cli::try_parse_from(std::iter::once("admin").chain(args.iter().copied()))
-                .unwrap()
-                .command
-        };
-        api_gateway::admin::run(&admin, run(&["org", "create", "--name", "Acme Corp"]))
-            .await
-            .unwrap();
-        api_gateway::admin::run(
-            &admin,
-            run(&["user", "create", "--email", "owner@acme.test"]),
-        )
-        .await
-        .unwrap();
-        api_gateway::admin::run(
-            &admin,
-            run(&[
+        // Consumers declare their queues when they connect; wait for them so the first events route.
+        for addr in [inventory.addr, webhooks.addr] {
+            poll_until(
+                "services to be ready",
+                Duration::from_secs(30),
+                || async move {
+                    let response = reqwest::get(format!("http://{addr}/readyz")).await.ok()?;
+                    response.status().is_success().then_some(())
+                },
+            )
+            .await;
+        }
+        admin(&gateway, &["org", "create", "--name", "Acme Corp"]).await;
+        admin(&gateway, &["user", "create", "--email", "owner@acme.test"]).await;
+        admin(
+            &gateway,
+            &[
                 "membership",
                 "create",
                 "--user",
@@ -125,23 +118,21 @@ impl Stack {
                 "acme-corp",
                 "--role",
                 "owner",
-            ]),
+            ],
         )
-        .await
-        .unwrap();
-        let lines = api_gateway::admin::run(
-            &admin,
-            run(&[
+        .await;
+        let lines = admin(
+            &gateway,
+            &[
                 "key",
                 "create",
                 "--user",
                 "owner@acme.test",
                 "--org",
                 "acme-corp",
-            ]),
+            ],
         )
-        .await
-        .unwrap();
+        .await;
         let key = lines.last().unwrap().clone();
         let mut conn = env.db.connect().await;
         let org_id =

@@ -207,7 +207,8 @@ async fn relay_batch(
         }
         for (row, reason) in &retry {
             tracing::warn!(event_id = %row.event_id, event_type = %row.event_type, reason, "event not delivered to the broker; will retry");
-            let delay_seconds = 2i32.saturating_pow(row.attempts.clamp(0, 6) as u32).min(60);
+            // Short and capped: an unroutable event usually waits for a consumer that is starting.
+            let delay_seconds = 2i32.saturating_pow(row.attempts.clamp(0, 3) as u32).min(10);
             diesel::sql_query(format!(
                 "UPDATE {schema}.outbox SET attempts = attempts + 1, last_error = $2, \
                  next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1"

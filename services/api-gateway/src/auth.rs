@@ -15,6 +15,7 @@ use clientstor_http::{ApiError, Principal, RequestId, Role};
 
 use crate::db::identity::{self, KeyRow, UserRow};
 use crate::keys;
+use crate::roles::{RoleRef, effective};
 use crate::state::Gateway;
 
 // Half a second: revocation and expiry reach every replica well within the promised second.
@@ -25,7 +26,7 @@ pub struct ResolvedKey {
     at: Instant,
     pub row: KeyRow,
     pub user: UserRow,
-    reach: BTreeMap<i64, String>,
+    reach: BTreeMap<i64, RoleRef>,
 }
 
 #[derive(Default)]
@@ -83,11 +84,6 @@ fn invalid() -> ApiError {
     ApiError::Unauthorized("Invalid API key.".into())
 }
 
-/// The effective role: the weaker of the user's role and the key's ceiling.
-fn effective(membership: &str, ceiling: &str) -> Option<Role> {
-    Some(Role::parse(membership)?.min(Role::parse(ceiling)?))
-}
-
 async fn resolve(gateway: &Gateway, prefix: &str) -> Result<Option<Arc<ResolvedKey>>, ApiError> {
     if let Some(cached) = gateway.keys.get(prefix) {
         return Ok(Some(cached));
@@ -125,13 +121,14 @@ pub async fn authenticate(gateway: &Gateway, req: &HttpRequest) -> Result<Authen
     if !key.user.is_active {
         return Err(ApiError::Unauthorized("The key's user is inactive.".into()));
     }
-    let mut orgs: BTreeMap<i64, String> = key
-        .reach
-        .iter()
-        .filter_map(|(org, role)| {
-            effective(role, &key.row.role).map(|r| (*org, r.name().to_string()))
-        })
-        .collect();
+    let ceiling = Role::parse(&key.row.role).unwrap_or(Role::ReadOnly);
+    let mut orgs: BTreeMap<i64, String> = BTreeMap::new();
+    let mut role_perms: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (org, grant) in &key.reach {
+        let (name, perms) = effective(grant, ceiling);
+        orgs.insert(*org, name.clone());
+        role_perms.entry(name).or_insert(perms);
+    }
     let mut home = orgs
         .contains_key(&key.row.organization_id)
         .then_some(key.row.organization_id);
@@ -144,11 +141,10 @@ pub async fn authenticate(gateway: &Gateway, req: &HttpRequest) -> Result<Authen
         orgs.retain(|org, _| *org == selected);
         home = Some(selected);
     }
-    let roles = orgs
-        .values()
-        .collect::<BTreeSet<_>>()
+    let used: BTreeSet<&String> = orgs.values().collect();
+    let roles = role_perms
         .into_iter()
-        .filter_map(|name| Role::parse(name).map(|r| (name.clone(), r.permissions())))
+        .filter(|(name, _)| used.contains(name))
         .collect();
     let request_id = req
         .extensions()

@@ -109,12 +109,32 @@ pub async fn edge<B: MessageBody + 'static>(
     let authenticated = match auth::authenticate(&gateway, req.request()).await {
         Ok(a) => a,
         Err(error) => {
-            if let ApiError::Unauthorized(_) = error {
+            if let ApiError::Unauthorized(reason) = &error {
                 tracing::warn!(client = %client, "authentication failed");
                 gateway
                     .limiter
                     .acquire(std::slice::from_ref(&failures))
                     .await;
+                // Only the public key id is kept, never what was presented as the secret.
+                let presented = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let key_id = presented
+                    .split_whitespace()
+                    .last()
+                    .and_then(crate::keys::parse)
+                    .unwrap_or_default();
+                crate::db::audit::record_later(
+                    &gateway.context.pool,
+                    crate::db::audit::Entry {
+                        action: "auth.failed",
+                        ip: client.clone(),
+                        detail: serde_json::json!({"reason": reason, "key_id": key_id, "path": req.path()}),
+                        ..Default::default()
+                    },
+                );
             }
             return Ok(reject(req, error, None));
         }

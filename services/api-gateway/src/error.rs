@@ -38,6 +38,10 @@ impl From<GatewayError> for ApiError {
                     .unwrap_or_else(|| "non_field_errors".into());
                 ApiError::field(&field, "A record with this value already exists.")
             }
+            GatewayError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            )) => ApiError::Conflict("Still in use; remove what refers to it first.".into()),
             GatewayError::Database(e) => ApiError::internal(e),
             GatewayError::Invalid(message) => ApiError::BadRequest(message),
         }

@@ -22,6 +22,7 @@ mod error;
 pub mod keys;
 mod limits;
 mod proxy;
+mod roles;
 mod routes;
 mod state;
 

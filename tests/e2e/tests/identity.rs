@@ -442,3 +442,160 @@ async fn key_material_stays_out_of_rows_and_error_bodies() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_role_allows_exactly_its_permissions_and_changes_are_audited() {
+    let stack = Stack::start(false).await;
+    let hook = stack
+        .post(
+            "/api/v1/webhooks/",
+            json!({"name": "h", "url": "http://127.0.0.1:9/hook", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(hook.status(), 201);
+    let role = stack
+        .post("/api/v1/roles/", json!({"name": "Asset clerk", "permissions": ["assets_view", "assets_create"], "organization": stack.org_id}))
+        .await;
+    assert_eq!(role.status(), 201);
+    let role: Value = role.json().await.unwrap();
+    let bad = stack
+        .post(
+            "/api/v1/roles/",
+            json!({"name": "x", "permissions": ["launch_missiles"], "organization": stack.org_id}),
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+
+    let invited = stack
+        .post(
+            "/api/v1/users/",
+            json!({"email": "clerk@acme.test", "role": "readonly"}),
+        )
+        .await;
+    assert_eq!(invited.status(), 201);
+    let user: Value = invited.json().await.unwrap();
+    let memberships: Value = stack
+        .get(&format!("/api/v1/memberships/?user={}", user["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(memberships["count"], 1);
+    let membership_id = memberships["results"][0]["id"].as_i64().unwrap();
+    let patched = stack
+        .http
+        .patch(stack.url(&format!("/api/v1/memberships/{membership_id}/")))
+        .bearer_auth(&stack.key)
+        .json(&json!({"custom_role": role["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+
+    let clerk = stack
+        .key_for("clerk@acme.test", "acme-corp", &["--role", "owner"])
+        .await;
+    assert_eq!(
+        status(
+            stack
+                .post_as(
+                    &clerk,
+                    "/api/v1/assets/",
+                    json!({"name": "a", "asset_type": "other"})
+                )
+                .await
+        )
+        .await,
+        201
+    );
+    assert_eq!(
+        status(stack.get_as(&clerk, "/api/v1/assets/").await).await,
+        200
+    );
+    let hooks: Value = stack
+        .get_as(&clerk, "/api/v1/webhooks/")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hooks["count"], 0, "webhooks_view is not in the role");
+    assert_eq!(
+        status(
+            stack
+                .post_as(
+                    &clerk,
+                    "/api/v1/webhooks/",
+                    json!({"name": "h", "url": "http://127.0.0.1:9/", "events": ["*"]})
+                )
+                .await
+        )
+        .await,
+        403
+    );
+    // The same role under a read-only ceiling keeps only what both allow.
+    let capped = stack
+        .key_for("clerk@acme.test", "acme-corp", &["--role", "readonly"])
+        .await;
+    assert_eq!(
+        status(
+            stack
+                .post_as(
+                    &capped,
+                    "/api/v1/assets/",
+                    json!({"name": "b", "asset_type": "other"})
+                )
+                .await
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        status(stack.get_as(&capped, "/api/v1/assets/").await).await,
+        200
+    );
+    assert_eq!(
+        status(stack.get_as(&clerk, "/api/v1/audit-log/").await).await,
+        403
+    );
+
+    assert_eq!(
+        status(
+            stack
+                .get_as("itdocs_live_not-a-key", "/api/v1/assets/")
+                .await
+        )
+        .await,
+        401
+    );
+    for action in ["role.created", "membership.created", "membership.updated"] {
+        poll_until(action, Duration::from_secs(10), || async {
+            let body: Value = stack
+                .get(&format!("/api/v1/audit-log/?action={action}"))
+                .await
+                .json()
+                .await
+                .ok()?;
+            (body["count"].as_i64()? >= 1).then_some(())
+        })
+        .await;
+    }
+    poll_until(
+        "the failed authentication in the audit log",
+        Duration::from_secs(10),
+        || stack.count("SELECT count(*) AS n FROM gateway.audit_log WHERE action = 'auth.failed'"),
+    )
+    .await;
+    let in_use = stack
+        .http
+        .delete(stack.url(&format!("/api/v1/roles/{}/", role["id"])))
+        .bearer_auth(&stack.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        in_use.status(),
+        409,
+        "a role still held by a membership is not deleted"
+    );
+    stack.stop().await;
+}

@@ -12,9 +12,11 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{api_keys, memberships, organizations, users};
+use super::schema::{api_keys, memberships, organizations, roles, users};
 use crate::SCHEMA;
 use crate::error::GatewayError;
+use crate::roles::RoleRef;
+use clientstor_http::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations, check_for_backend(Pg))]
@@ -220,33 +222,25 @@ pub async fn key_by_prefix(
         .optional()?)
 }
 
-#[derive(QueryableByName)]
-struct OrgId {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 /// Active organizations the user reaches through the key's scope, with the user's role in
 /// each (platform administrators: owner everywhere).
 pub async fn reachable(
     pool: &Pool,
     user: &UserRow,
     key: &KeyRow,
-) -> Result<BTreeMap<i64, String>, GatewayError> {
+) -> Result<BTreeMap<i64, RoleRef>, GatewayError> {
     let mut conn = pool.get().await?;
     let in_scope: Vec<i64> = match key.scope.as_str() {
         "single" => vec![key.organization_id],
-        "descendants" => diesel::sql_query(
-            "WITH RECURSIVE tree AS (SELECT id FROM gateway.organizations WHERE id = $1 \
-             UNION SELECT o.id FROM gateway.organizations o JOIN tree t ON o.parent_id = t.id) SELECT id FROM tree",
-        )
-        .bind::<BigInt, _>(key.organization_id)
-        .load::<OrgId>(&mut conn)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect(),
-        _ => organizations::table.select(organizations::id).load(&mut conn).await?,
+        "descendants" => {
+            crate::db::organizations::descendants(&mut conn, key.organization_id).await?
+        }
+        _ => {
+            organizations::table
+                .select(organizations::id)
+                .load(&mut conn)
+                .await?
+        }
     };
     let active: Vec<i64> = organizations::table
         .filter(organizations::id.eq_any(&in_scope))
@@ -257,24 +251,48 @@ pub async fn reachable(
     if user.is_platform_admin {
         return Ok(active
             .into_iter()
-            .map(|id| (id, "owner".to_string()))
+            .map(|id| (id, RoleRef::Builtin(Role::Owner)))
             .collect());
     }
     // A membership reaches down the tree: the nearest membership above an organization
     // (or on it) gives the user's role there.
     let rows: Vec<OrgRole> = diesel::sql_query(
         "WITH RECURSIVE tree AS ( \
-             SELECT organization_id AS id, role, 0 AS depth FROM gateway.memberships WHERE user_id = $1 \
+             SELECT organization_id AS id, role, custom_role_id, 0 AS depth FROM gateway.memberships WHERE user_id = $1 \
              UNION ALL \
-             SELECT o.id, t.role, t.depth + 1 FROM gateway.organizations o JOIN tree t ON o.parent_id = t.id \
+             SELECT o.id, t.role, t.custom_role_id, t.depth + 1 FROM gateway.organizations o JOIN tree t ON o.parent_id = t.id \
              WHERE t.depth < 64) \
-         SELECT DISTINCT ON (id) id, role FROM tree WHERE id = ANY($2) ORDER BY id, depth",
+         SELECT DISTINCT ON (id) id, role, custom_role_id FROM tree WHERE id = ANY($2) ORDER BY id, depth",
     )
     .bind::<BigInt, _>(user.id)
     .bind::<diesel::sql_types::Array<BigInt>, _>(&active)
     .load(&mut conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.role)).collect())
+    let custom_ids: Vec<i64> = rows.iter().filter_map(|r| r.custom_role_id).collect();
+    let custom: std::collections::HashMap<i64, Vec<String>> = if custom_ids.is_empty() {
+        Default::default()
+    } else {
+        roles::table
+            .filter(roles::id.eq_any(&custom_ids))
+            .select((roles::id, roles::permissions))
+            .load::<(i64, Vec<String>)>(&mut conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let grant = match r.custom_role_id {
+                Some(id) => RoleRef::Custom {
+                    id,
+                    permissions: custom.get(&id)?.iter().cloned().collect(),
+                },
+                None => RoleRef::Builtin(Role::parse(&r.role)?),
+            };
+            Some((r.id, grant))
+        })
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -283,6 +301,8 @@ struct OrgRole {
     id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
     role: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    custom_role_id: Option<i64>,
 }
 
 pub async fn touch_key(pool: &Pool, id: i64, ip: &str) -> Result<(), GatewayError> {

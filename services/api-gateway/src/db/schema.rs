@@ -50,6 +50,34 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        custom_role_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    gateway.roles (id) {
+        id -> Int8,
+        organization_id -> Nullable<Int8>,
+        name -> Text,
+        description -> Text,
+        permissions -> Array<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    gateway.audit_log (id) {
+        id -> Int8,
+        organization_id -> Nullable<Int8>,
+        user_id -> Nullable<Int8>,
+        key_id -> Nullable<Int8>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        ip -> Text,
+        detail -> Jsonb,
+        created_at -> Timestamptz,
     }
 }
 
@@ -78,4 +106,12 @@ diesel::table! {
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(api_keys -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(organizations, users, memberships, api_keys);
+diesel::joinable!(memberships -> roles (custom_role_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    memberships,
+    api_keys,
+    roles,
+    audit_log
+);

@@ -7,6 +7,7 @@ use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, Role, V
 use serde::Deserialize;
 use serde_json::json;
 
+use super::audit::audit;
 use crate::db::api_keys as repo;
 use crate::db::identity::{self, NewKey};
 use crate::keys;
@@ -67,6 +68,7 @@ async fn detail(
 }
 
 async fn revoke(
+    req: HttpRequest,
     principal: web::ReqData<Principal>,
     gateway: web::Data<Gateway>,
     path: web::Path<String>,
@@ -75,10 +77,20 @@ async fn revoke(
     let prefix = repo::revoke(&gateway.context.pool, key.id).await?;
     gateway.keys.forget(&prefix);
     tracing::info!(key_id = key.id, "API key revoked");
+    audit(
+        &gateway,
+        &req,
+        &principal,
+        Some(key.organization_id),
+        "api_key.revoked",
+        ("api_key", key.id),
+        json!({"prefix": prefix}),
+    );
     Ok(HttpResponse::NoContent().finish())
 }
 
 async fn create(
+    req: HttpRequest,
     principal: web::ReqData<Principal>,
     gateway: web::Data<Gateway>,
     body: web::Json<KeyInput>,
@@ -184,6 +196,15 @@ async fn create(
         .await?;
     }
     tracing::info!(key_id = id, "API key created");
+    audit(
+        &gateway,
+        &req,
+        &principal,
+        Some(org),
+        "api_key.created",
+        ("api_key", id),
+        json!({"prefix": prefix, "role": role_name, "scope": scope}),
+    );
     let view = repo::get(&gateway.context.pool, id).await?;
     let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
     body["key"] = json!(plaintext);

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
 use serde::Deserialize;
 
+use super::audit::audit;
 use crate::db::organizations::{self as repo, OrgChanges, OrgFilter};
 use crate::state::Gateway;
 
@@ -116,6 +117,7 @@ async fn detail(
 }
 
 async fn create(
+    req: HttpRequest,
     principal: web::ReqData<Principal>,
     gateway: web::Data<Gateway>,
     body: web::Json<OrgChanges>,
@@ -139,10 +141,20 @@ async fn create(
     }
     let row = repo::create(&gateway.context.pool, changes, principal.uid).await?;
     gateway.context.outbox.notify();
+    audit(
+        &gateway,
+        &req,
+        &principal,
+        Some(row.id),
+        "organization.created",
+        ("organization", row.id),
+        serde_json::json!({"name": row.name}),
+    );
     Ok(HttpResponse::Created().json(row))
 }
 
 async fn update(
+    req: HttpRequest,
     principal: web::ReqData<Principal>,
     gateway: web::Data<Gateway>,
     path: web::Path<String>,
@@ -180,6 +192,15 @@ async fn update(
     }
     let row = repo::update(&gateway.context.pool, id, changes).await?;
     gateway.context.outbox.notify();
+    audit(
+        &gateway,
+        &req,
+        &principal,
+        Some(id),
+        "organization.updated",
+        ("organization", id),
+        serde_json::json!({}),
+    );
     Ok(HttpResponse::Ok().json(row))
 }
 
