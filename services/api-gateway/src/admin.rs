@@ -24,6 +24,23 @@ pub enum AdminCommand {
     /// API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Custom roles.
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated permission names (see /api/v1/permissions/).
+        #[arg(long)]
+        permissions: String,
+        /// Organization id or slug; global when omitted.
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,8 +77,12 @@ pub enum MembershipCommand {
         /// Organization id or slug.
         #[arg(long)]
         org: String,
+        /// A built-in role, or `custom` with --custom-role.
         #[arg(long, default_value = "owner")]
         role: String,
+        /// Id of a custom role (global or of this organization).
+        #[arg(long)]
+        custom_role: Option<i64>,
     },
 }
 
@@ -142,6 +163,32 @@ pub async fn create_key(
     Ok((id, plaintext))
 }
 
+/// Admin commands are audited like API calls, without a user. Awaited: the process exits next.
+async fn audit(
+    pool: &Pool,
+    organization: Option<i64>,
+    action: &'static str,
+    object: (&'static str, i64),
+    detail: serde_json::Value,
+) {
+    let recorded = crate::db::audit::record(
+        pool,
+        crate::db::audit::Entry {
+            organization_id: organization,
+            action,
+            object_type: object.0,
+            object_id: object.1.to_string(),
+            ip: "cli".into(),
+            detail,
+            ..Default::default()
+        },
+    )
+    .await;
+    if let Err(error) = recorded {
+        tracing::warn!(%error, "cannot write the audit log");
+    }
+}
+
 async fn org_id(pool: &Pool, id_or_slug: &str) -> Result<i64, GatewayError> {
     Ok(identity::find_org(pool, id_or_slug).await?.id)
 }
@@ -169,13 +216,32 @@ pub async fn run(gateway: &Gateway, command: AdminCommand) -> Result<Vec<String>
             let user = identity::create_user(pool, &email, &name, platform_admin).await?;
             Ok(vec![format!("user {} created: {}", user.id, user.email)])
         }
-        AdminCommand::Membership(MembershipCommand::Create { user, org, role }) => {
-            if Role::parse(&role).is_none() {
+        AdminCommand::Membership(MembershipCommand::Create {
+            user,
+            org,
+            role,
+            custom_role,
+        }) => {
+            let role = if custom_role.is_some() {
+                "custom".to_string()
+            } else {
+                role
+            };
+            if custom_role.is_none() && Role::parse(&role).is_none() {
                 return Err(GatewayError::Invalid(format!("unknown role {role}")));
             }
             let user = identity::find_user(pool, &user).await?;
             let org = org_id(pool, &org).await?;
-            identity::add_membership(pool, user.id, org, &role).await?;
+            let membership =
+                crate::db::people::put_membership(pool, user.id, org, &role, custom_role).await?;
+            audit(
+                pool,
+                Some(org),
+                "membership.created",
+                ("membership", membership.id),
+                serde_json::json!({"user": user.id, "role": role}),
+            )
+            .await;
             Ok(vec![format!(
                 "{} is {role} of organization {org}",
                 user.email
@@ -191,6 +257,18 @@ pub async fn run(gateway: &Gateway, command: AdminCommand) -> Result<Vec<String>
         }) => {
             let (id, plaintext) =
                 create_key(gateway, &user, &org, &name, &role, &scope, expires_in_days).await?;
+            let home = org_id(pool, &org).await?;
+            let prefix = crate::keys::parse(&plaintext)
+                .unwrap_or_default()
+                .to_string();
+            audit(
+                pool,
+                Some(home),
+                "api_key.created",
+                ("api_key", id),
+                serde_json::json!({"prefix": prefix, "role": role, "scope": scope}),
+            )
+            .await;
             Ok(vec![
                 format!("API key {id} created; it is shown only now:"),
                 plaintext,
@@ -214,9 +292,49 @@ pub async fn run(gateway: &Gateway, command: AdminCommand) -> Result<Vec<String>
                 })
                 .collect())
         }
+        AdminCommand::Role(RoleCommand::Create {
+            name,
+            permissions,
+            org,
+        }) => {
+            let permissions: Vec<String> = permissions
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect();
+            let unknown = crate::roles::unknown_permissions(&permissions);
+            if permissions.is_empty() || !unknown.is_empty() {
+                return Err(GatewayError::Invalid(format!(
+                    "unknown or missing permissions: {}",
+                    unknown.join(", ")
+                )));
+            }
+            let org = match org {
+                Some(o) => Some(org_id(pool, &o).await?),
+                None => None,
+            };
+            let role = crate::db::people::create_role(pool, org, &name, "", &permissions).await?;
+            audit(
+                pool,
+                org,
+                "role.created",
+                ("role", role.id),
+                serde_json::json!({"permissions": role.permissions}),
+            )
+            .await;
+            Ok(vec![format!("role {} created: {}", role.id, role.name)])
+        }
         AdminCommand::Key(KeyCommand::Revoke { id }) => {
             let prefix = crate::db::api_keys::revoke(pool, id).await?;
             gateway.keys.forget(&prefix);
+            audit(
+                pool,
+                None,
+                "api_key.revoked",
+                ("api_key", id),
+                serde_json::json!({"prefix": prefix}),
+            )
+            .await;
             Ok(vec![format!("API key {id} revoked")])
         }
     }

@@ -401,7 +401,15 @@ async fn limits_hold_across_two_gateways_sharing_redis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn key_material_stays_out_of_rows_and_error_bodies() {
+async fn key_material_stays_out_of_rows_logs_and_error_bodies() {
+    // Every log line of the services in this process, at debug level, into a buffer.
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+        .with_writer(move || writer.clone())
+        .init();
     let stack = Stack::start(false).await;
     let created: Value = stack
         .post("/api/v1/api-keys/", json!({"name": "scan me"}))
@@ -440,7 +448,41 @@ async fn key_material_stays_out_of_rows_and_error_bodies() {
         !body.contains(&wrong[12..]) && !body.contains(secret),
         "{body}"
     );
+    assert_eq!(
+        status(stack.get_as(&key, "/api/v1/assets/").await).await,
+        200
+    );
+    let lines = logs.text();
+    assert!(
+        lines.contains("authentication failed"),
+        "the logs were captured"
+    );
+    assert!(
+        !lines.contains(secret) && !lines.contains(&wrong[12..]),
+        "key material in the logs"
+    );
+    assert!(!lines.contains(&stack.env.internal_secret) && !lines.contains(&stack.env.key_pepper));
     stack.stop().await;
+}
+
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

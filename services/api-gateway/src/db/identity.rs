@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{api_keys, memberships, organizations, roles, users};
+use super::schema::{api_keys, organizations, roles, users};
 use crate::SCHEMA;
 use crate::error::GatewayError;
 use crate::roles::RoleRef;
@@ -150,30 +150,6 @@ pub async fn find_org(pool: &Pool, id_or_slug: &str) -> Result<OrgRow, GatewayEr
         Err(_) => query.filter(organizations::slug.eq(id_or_slug)),
     };
     Ok(query.first(&mut conn).await?)
-}
-
-pub async fn add_membership(
-    pool: &Pool,
-    user_id: i64,
-    org_id: i64,
-    role: &str,
-) -> Result<(), GatewayError> {
-    let mut conn = pool.get().await?;
-    diesel::insert_into(memberships::table)
-        .values((
-            memberships::user_id.eq(user_id),
-            memberships::organization_id.eq(org_id),
-            memberships::role.eq(role),
-        ))
-        .on_conflict((memberships::user_id, memberships::organization_id))
-        .do_update()
-        .set((
-            memberships::role.eq(role),
-            memberships::updated_at.eq(Utc::now()),
-        ))
-        .execute(&mut conn)
-        .await?;
-    Ok(())
 }
 
 pub struct NewKey<'a> {
