@@ -46,6 +46,15 @@ struct Count {
 
 impl Stack {
     pub async fn start(proxy_inventory_amqp: bool) -> Stack {
+        Self::start_full(proxy_inventory_amqp, &[]).await
+    }
+
+    /// A stack whose services all get `overrides` (for example raised rate limits).
+    pub async fn start_with(overrides: &[(&str, &str)]) -> Stack {
+        Self::start_full(false, overrides).await
+    }
+
+    async fn start_full(proxy_inventory_amqp: bool, overrides: &[(&str, &str)]) -> Stack {
         let mut env = TestEnv::new(&[
             (Service::Gateway, &api_gateway::MIGRATIONS),
             (Service::Inventory, &inventory::MIGRATIONS),
@@ -57,6 +66,11 @@ impl Stack {
             .push(("outbound.allow_private".into(), "true".into()));
         env.overrides
             .push(("webhooks.retry_schedule".into(), "0,1s,1s,2s".into()));
+        env.overrides.extend(
+            overrides
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         let amqp_proxy = if proxy_inventory_amqp {
             Some(FaultProxy::to("127.0.0.1:5672").await)
         } else {
