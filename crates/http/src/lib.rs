@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod health;
+pub mod input;
 pub mod metrics;
 pub mod pagination;
 pub mod principal;

@@ -51,13 +51,16 @@ async fn each_role_gets_what_the_permission_table_says() {
     let asset = json!({"name": "sw", "asset_type": "switch"});
     let hook = json!({"name": "h", "url": "http://127.0.0.1:9/hook", "events": ["*"]});
 
-    for (key, can_create_asset, can_manage_webhooks) in [
-        (&admin_key, true, true),
-        (&editor, true, false),
-        (&readonly, false, false),
-        (&capped, false, false),
-        (&stack.key, true, true),
-    ] {
+    // (key, create/edit assets, delete assets, manage webhooks)
+    let matrix = [
+        (&admin_key, true, true, true),
+        (&editor, true, false, false),
+        (&readonly, false, false, false),
+        (&capped, false, false, false),
+        (&stack.key, true, true, true),
+    ];
+    for (key, can_write, can_delete, can_manage_webhooks) in matrix {
+        let expect = |allowed: bool, ok: u16| if allowed { ok } else { 403 };
         assert_eq!(
             status(stack.get_as(key, "/api/v1/assets/").await).await,
             200
@@ -66,10 +69,76 @@ async fn each_role_gets_what_the_permission_table_says() {
             status(stack.get_as(key, "/api/v1/webhooks/").await).await,
             200
         );
-        let created = status(stack.post_as(key, "/api/v1/assets/", asset.clone()).await).await;
-        assert_eq!(created, if can_create_asset { 201 } else { 403 });
-        let webhook = status(stack.post_as(key, "/api/v1/webhooks/", hook.clone()).await).await;
-        assert_eq!(webhook, if can_manage_webhooks { 201 } else { 403 });
+        assert_eq!(
+            status(stack.post_as(key, "/api/v1/assets/", asset.clone()).await).await,
+            expect(can_write, 201)
+        );
+        assert_eq!(
+            status(stack.post_as(key, "/api/v1/webhooks/", hook.clone()).await).await,
+            expect(can_manage_webhooks, 201)
+        );
+        // Records made by the owner for this key to act on.
+        let target: Value = stack
+            .post("/api/v1/assets/", asset.clone())
+            .await
+            .json()
+            .await
+            .unwrap();
+        let target_hook: Value = stack
+            .post("/api/v1/webhooks/", hook.clone())
+            .await
+            .json()
+            .await
+            .unwrap();
+        let asset_url = stack.url(&format!("/api/v1/assets/{}/", target["id"]));
+        let hook_url = stack.url(&format!("/api/v1/webhooks/{}/", target_hook["id"]));
+        let send = |request: reqwest::RequestBuilder| async move {
+            request
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        assert_eq!(
+            send(
+                stack
+                    .http
+                    .patch(&asset_url)
+                    .json(&json!({"name": "renamed"}))
+            )
+            .await,
+            expect(can_write, 200)
+        );
+        assert_eq!(
+            send(
+                stack
+                    .http
+                    .put(&asset_url)
+                    .json(&json!({"name": "replaced", "asset_type": "router"}))
+            )
+            .await,
+            expect(can_write, 200)
+        );
+        assert_eq!(
+            send(stack.http.delete(&asset_url)).await,
+            expect(can_delete, 204)
+        );
+        assert_eq!(
+            send(
+                stack
+                    .http
+                    .patch(&hook_url)
+                    .json(&json!({"is_active": false}))
+            )
+            .await,
+            expect(can_manage_webhooks, 200)
+        );
+        assert_eq!(
+            send(stack.http.delete(&hook_url)).await,
+            expect(can_manage_webhooks, 204)
+        );
     }
     // A key cannot be given more than its creator holds.
     let escalate = stack

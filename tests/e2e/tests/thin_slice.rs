@@ -107,6 +107,61 @@ async fn asset_created_through_the_gateway_reaches_a_signed_webhook() {
         .unwrap();
     assert_eq!(list["count"], 1);
     assert_eq!(list["results"][0]["serial_number"], "SN-1");
+    // Changes and deletion reach a receiver subscribed to them.
+    let all_events = Receiver::start().await;
+    let subscribed = stack
+        .post("/api/v1/webhooks/", json!({"name": "all", "url": all_events.url("/all"), "events": ["asset.updated", "asset.deleted"]}))
+        .await;
+    assert_eq!(subscribed.status(), 201);
+    let asset_url = stack.url(&format!("/api/v1/assets/{}/", asset["id"]));
+    let patched = stack
+        .http
+        .patch(&asset_url)
+        .bearer_auth(&stack.key)
+        .json(&json!({"serial_number": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert!(
+        patched["serial_number"].is_null(),
+        "null clears the field: {patched}"
+    );
+    assert_eq!(patched["name"], "fw-01", "absent fields stay");
+    let deleted = stack
+        .http
+        .delete(&asset_url)
+        .bearer_auth(&stack.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        stack
+            .get(&format!("/api/v1/assets/{}/", asset["id"]))
+            .await
+            .status(),
+        404
+    );
+    let events = poll_until(
+        "update and delete webhooks",
+        Duration::from_secs(30),
+        || async {
+            let events: BTreeSet<String> = all_events
+                .requests()
+                .iter()
+                .map(|r| r.json()["event"].as_str().unwrap().to_string())
+                .collect();
+            (events.len() == 2).then_some(events)
+        },
+    )
+    .await;
+    assert_eq!(
+        events,
+        BTreeSet::from(["asset.updated".to_string(), "asset.deleted".to_string()])
+    );
+
     let bad = stack
         .post("/api/v1/assets/", json!({"asset_type": "toaster"}))
         .await;

@@ -68,6 +68,58 @@ pub async fn create(pool: &Pool, new: NewAsset) -> Result<(AssetRow, String), In
     Ok(result)
 }
 
+/// Replaces the asset's fields and writes `asset.updated`, in one transaction.
+pub async fn update(
+    pool: &Pool,
+    id: i64,
+    new: NewAsset,
+) -> Result<(AssetRow, String), InventoryError> {
+    let mut conn = pool.get().await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    Ok(conn
+        .transaction(async |conn| {
+            let row: AssetRow = diesel::update(assets::table.find(id))
+                .set((
+                    assets::name.eq(&new.name),
+                    assets::asset_type.eq(&new.asset_type),
+                    assets::serial_number.eq(&new.serial_number),
+                    assets::updated_at.eq(chrono::Utc::now()),
+                ))
+                .returning(AssetRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let org_name =
+                clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
+            let event = asset_event(
+                clientstor_events::types::ASSET_UPDATED,
+                &row,
+                org_name.clone(),
+            );
+            clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
+            Ok::<_, diesel::result::Error>((row, org_name))
+        })
+        .await?)
+}
+
+/// Deletes the asset and writes `asset.deleted` with its last state, in one transaction.
+pub async fn delete(pool: &Pool, id: i64) -> Result<(), InventoryError> {
+    let mut conn = pool.get().await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    conn.transaction(async |conn| {
+        let row: AssetRow = diesel::delete(assets::table.find(id))
+            .returning(AssetRow::as_returning())
+            .get_result(conn)
+            .await?;
+        let org_name =
+            clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
+        let event = asset_event(clientstor_events::types::ASSET_DELETED, &row, org_name);
+        clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
+        Ok::<_, diesel::result::Error>(())
+    })
+    .await?;
+    Ok(())
+}
+
 fn escape_like(word: &str) -> String {
     let escaped = word
         .replace('\\', "\\\\")

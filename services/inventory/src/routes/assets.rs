@@ -1,4 +1,4 @@
-//! `/api/v1/assets/`: create, list, detail.
+//! `/api/v1/assets/`: create, list, detail, replace (`PUT`), update (`PATCH`), delete.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
@@ -34,12 +34,21 @@ pub const ASSET_TYPES: &[&str] = &[
     "other",
 ];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct AssetInput {
     name: Option<String>,
     asset_type: Option<String>,
     serial_number: Option<String>,
     organization: Option<i64>,
+}
+
+/// `PATCH` body: absent fields stay, `null` clears a nullable one.
+#[derive(Debug, Deserialize)]
+struct AssetPatch {
+    name: Option<String>,
+    asset_type: Option<String>,
+    #[serde(default, deserialize_with = "clientstor_http::input::nullable")]
+    serial_number: Option<Option<String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -170,6 +179,63 @@ async fn detail(
     Ok(HttpResponse::Ok().json(AssetOut::new(row, name)))
 }
 
+/// The asset if the caller may see it (else 404), after checking `permission` in its organization.
+async fn editable(
+    principal: &Principal,
+    context: &Context,
+    raw: &str,
+    permission: &str,
+) -> Result<AssetRow, ApiError> {
+    let id: i64 = raw.parse().map_err(|_| ApiError::not_found())?;
+    let row = repo::get(&context.pool, &principal.orgs_with("assets_view"), id).await?;
+    principal.require(row.organization_id, permission)?;
+    Ok(row)
+}
+
+async fn replace(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+    body: web::Json<AssetInput>,
+) -> Result<HttpResponse, ApiError> {
+    let row = editable(&principal, &context, &path, "assets_edit").await?;
+    let new = validate(body.into_inner(), row.organization_id)?;
+    let (row, org_name) = repo::update(&context.pool, row.id, new).await?;
+    context.outbox.notify();
+    Ok(HttpResponse::Ok().json(AssetOut::new(row, org_name)))
+}
+
+async fn patch(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+    body: web::Json<AssetPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let row = editable(&principal, &context, &path, "assets_edit").await?;
+    let patch = body.into_inner();
+    let merged = AssetInput {
+        name: Some(patch.name.unwrap_or(row.name)),
+        asset_type: Some(patch.asset_type.unwrap_or(row.asset_type)),
+        serial_number: patch.serial_number.unwrap_or(row.serial_number),
+        organization: None,
+    };
+    let new = validate(merged, row.organization_id)?;
+    let (row, org_name) = repo::update(&context.pool, row.id, new).await?;
+    context.outbox.notify();
+    Ok(HttpResponse::Ok().json(AssetOut::new(row, org_name)))
+}
+
+async fn delete(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let row = editable(&principal, &context, &path, "assets_delete").await?;
+    repo::delete(&context.pool, row.id).await?;
+    context.outbox.notify();
+    Ok(HttpResponse::NoContent().finish())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // With and without the trailing slash, served as is.
     cfg.service(
@@ -178,7 +244,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create)),
     )
     .service(
-        web::resource(["/api/v1/assets/{id}/", "/api/v1/assets/{id}"]).route(web::get().to(detail)),
+        web::resource(["/api/v1/assets/{id}/", "/api/v1/assets/{id}"])
+            .route(web::get().to(detail))
+            .route(web::put().to(replace))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete)),
     );
 }
 

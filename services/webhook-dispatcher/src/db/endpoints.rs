@@ -47,6 +47,31 @@ pub async fn create(pool: &Pool, new: NewEndpoint) -> Result<EndpointRow, Webhoo
         .await?)
 }
 
+/// Replaces the endpoint's settings (the secret is changed only by rotation).
+pub async fn update(pool: &Pool, id: i64, new: &NewEndpoint) -> Result<EndpointRow, WebhookError> {
+    let mut conn = pool.get().await?;
+    Ok(diesel::update(endpoints::table.find(id))
+        .set((
+            endpoints::name.eq(&new.name),
+            endpoints::url.eq(&new.url),
+            endpoints::events.eq(&new.events),
+            endpoints::is_active.eq(new.is_active),
+            endpoints::updated_at.eq(Utc::now()),
+        ))
+        .returning(EndpointRow::as_returning())
+        .get_result(&mut conn)
+        .await?)
+}
+
+/// Deletes the endpoint with its deliveries and their attempts.
+pub async fn delete(pool: &Pool, id: i64) -> Result<(), WebhookError> {
+    let mut conn = pool.get().await?;
+    diesel::delete(endpoints::table.find(id))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
 fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> endpoints::BoxedQuery<'a, Pg> {
     let mut query = endpoints::table
         .filter(endpoints::organization_id.eq_any(orgs))

@@ -1,4 +1,4 @@
-//! `/api/v1/webhooks/`: create, list, detail.
+//! `/api/v1/webhooks/`: create, list, detail, replace (`PUT`), update (`PATCH`), delete.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::db::endpoints::{self as repo, EndpointRow, NewEndpoint};
 use crate::delivery::signing;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct WebhookInput {
     name: Option<String>,
     url: Option<String>,
@@ -190,6 +190,75 @@ async fn detail(
     Ok(HttpResponse::Ok().json(WebhookOut::new(row, name, false)))
 }
 
+/// The endpoint if the caller may see it (else 404) and manage webhooks in its organization.
+async fn manageable(
+    principal: &Principal,
+    context: &Context,
+    raw: &str,
+) -> Result<EndpointRow, ApiError> {
+    let id: i64 = raw.parse().map_err(|_| ApiError::not_found())?;
+    let row = repo::get(&context.pool, &principal.orgs_with("webhooks_view"), id).await?;
+    principal.require(row.organization_id, "webhooks_manage")?;
+    Ok(row)
+}
+
+async fn save(
+    context: &Context,
+    row: EndpointRow,
+    mut input: WebhookInput,
+) -> Result<HttpResponse, ApiError> {
+    if input.secret.is_some() {
+        return Err(ApiError::field(
+            "secret",
+            "The secret changes only through rotate-secret.",
+        ));
+    }
+    input.secret = Some(row.secret.clone());
+    let new = validate(context, input, row.organization_id).await?;
+    let updated = repo::update(&context.pool, row.id, &new).await?;
+    let name = organization_name(context, updated.organization_id).await?;
+    Ok(HttpResponse::Ok().json(WebhookOut::new(updated, name, false)))
+}
+
+async fn replace(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+    body: web::Json<WebhookInput>,
+) -> Result<HttpResponse, ApiError> {
+    let row = manageable(&principal, &context, &path).await?;
+    save(&context, row, body.into_inner()).await
+}
+
+async fn patch(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+    body: web::Json<WebhookInput>,
+) -> Result<HttpResponse, ApiError> {
+    let row = manageable(&principal, &context, &path).await?;
+    let input = body.into_inner();
+    let merged = WebhookInput {
+        name: input.name.or_else(|| Some(row.name.clone())),
+        url: input.url.or_else(|| Some(row.url.clone())),
+        events: input.events.or_else(|| Some(row.events.clone())),
+        is_active: input.is_active.or(Some(row.is_active)),
+        secret: input.secret,
+        organization: None,
+    };
+    save(&context, row, merged).await
+}
+
+async fn delete(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let row = manageable(&principal, &context, &path).await?;
+    repo::delete(&context.pool, row.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(["/api/v1/webhooks/", "/api/v1/webhooks"])
@@ -198,7 +267,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource(["/api/v1/webhooks/{id}/", "/api/v1/webhooks/{id}"])
-            .route(web::get().to(detail)),
+            .route(web::get().to(detail))
+            .route(web::put().to(replace))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete)),
     );
 }
 
