@@ -23,7 +23,7 @@ pub mod keys;
 mod limits;
 mod proxy;
 mod roles;
-mod routes;
+pub mod routes;
 mod state;
 
 pub use state::Gateway;

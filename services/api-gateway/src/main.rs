@@ -32,7 +32,10 @@ fn main() -> ExitCode {
     if let Command::Openapi = parsed.command {
         println!(
             "{}",
-            clientstor_runtime::openapi::document("ClientSt0r API gateway", serde_json::json!({}))
+            clientstor_runtime::openapi::document(
+                "ClientSt0r API gateway",
+                api_gateway::routes::openapi_paths()
+            )
         );
         return ExitCode::SUCCESS;
     }

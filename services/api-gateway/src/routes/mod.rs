@@ -20,3 +20,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     permissions::configure(cfg);
     audit_log::configure(cfg);
 }
+
+/// The gateway's own resources, for `api-gateway openapi`.
+pub fn openapi_paths() -> serde_json::Value {
+    use clientstor_runtime::openapi::{paths, resource};
+    paths(vec![
+        resource(
+            "/api/v1/organizations/",
+            "organization",
+            "lcru",
+            &["parent", "is_active", "organization"],
+        ),
+        resource("/api/v1/users/", "user", "lcr", &["organization"]),
+        resource(
+            "/api/v1/memberships/",
+            "membership",
+            "lcrud",
+            &["user", "organization"],
+        ),
+        resource("/api/v1/roles/", "role", "lcrud", &[]),
+        resource("/api/v1/permissions/", "permission", "l", &[]),
+        resource("/api/v1/api-keys/", "API key", "lcrd", &[]),
+        resource(
+            "/api/v1/audit-log/",
+            "audit entry",
+            "l",
+            &["user", "action", "created_after", "created_before"],
+        ),
+    ])
+}

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
 use clientstor_runtime::Context;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::db::assets::{self as repo, AssetRow, NewAsset};
 
@@ -253,31 +252,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn openapi_paths() -> serde_json::Value {
-    let asset = json!({ "$ref": "#/components/schemas/Asset" });
-    json!({
-        "/api/v1/assets/": {
-            "get": {
-                "summary": "List assets",
-                "parameters": [
-                    { "name": "search", "in": "query", "schema": { "type": "string" } },
-                    { "name": "ordering", "in": "query", "schema": { "type": "string" } },
-                    { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
-                    { "name": "page_size", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }
-                ],
-                "responses": { "200": { "description": "A page of assets" } }
-            },
-            "post": {
-                "summary": "Create an asset",
-                "requestBody": { "content": { "application/json": { "schema": asset } } },
-                "responses": { "201": { "description": "Created" }, "400": { "description": "Invalid fields" } }
-            }
-        },
-        "/api/v1/assets/{id}/": {
-            "get": {
-                "summary": "Get an asset",
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
-                "responses": { "200": { "description": "The asset" }, "404": { "description": "Not found" } }
-            }
-        }
-    })
+    clientstor_runtime::openapi::resource("/api/v1/assets/", "asset", "lcrpud", &["organization"])
 }

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
 use clientstor_runtime::Context;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::db::endpoints::{self as repo, EndpointRow, NewEndpoint};
 use crate::delivery::signing;
@@ -275,20 +274,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn openapi_paths() -> serde_json::Value {
-    json!({
-        "/api/v1/webhooks/": {
-            "get": { "summary": "List webhooks", "responses": { "200": { "description": "A page of webhooks" } } },
-            "post": {
-                "summary": "Create a webhook (the secret is returned only here)",
-                "responses": { "201": { "description": "Created" }, "400": { "description": "Invalid fields" } }
-            }
-        },
-        "/api/v1/webhooks/{id}/": {
-            "get": {
-                "summary": "Get a webhook",
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
-                "responses": { "200": { "description": "The webhook" }, "404": { "description": "Not found" } }
-            }
-        }
-    })
+    clientstor_runtime::openapi::resource(
+        "/api/v1/webhooks/",
+        "webhook",
+        "lcrpud",
+        &["organization"],
+    )
 }
