@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clientstor_db::Pool;
 use clientstor_events::Envelope;
@@ -20,7 +19,7 @@ use lapin::types::{FieldTable, ShortString};
 use lapin::{Connection, ConnectionProperties, Consumer};
 use tokio_util::sync::CancellationToken;
 
-use crate::{BusSettings, BusStatus, backoff, topology};
+use crate::{BusSettings, BusStatus, backoff, sleep_or_cancel, topology};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -143,13 +142,6 @@ pub async fn run_consumer(
             .close(200, ShortString::from("reconnecting"))
             .await;
         sleep_or_cancel(backoff(0), &shutdown).await;
-    }
-}
-
-async fn sleep_or_cancel(duration: Duration, shutdown: &CancellationToken) {
-    tokio::select! {
-        _ = tokio::time::sleep(duration) => {}
-        _ = shutdown.cancelled() => {}
     }
 }
 

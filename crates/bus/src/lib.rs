@@ -23,3 +23,14 @@ use std::time::Duration;
 pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((250u64 << attempt.min(6)).min(10_000))
 }
+
+/// Sleeps for `duration`, or less if `shutdown` is cancelled meanwhile.
+pub(crate) async fn sleep_or_cancel(
+    duration: Duration,
+    shutdown: &tokio_util::sync::CancellationToken,
+) {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {}
+        _ = shutdown.cancelled() => {}
+    }
+}

@@ -16,7 +16,7 @@ use lapin::types::ShortString;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
-use crate::{BusSettings, BusStatus, OutboxNotifier, backoff, topology};
+use crate::{BusSettings, BusStatus, OutboxNotifier, backoff, sleep_or_cancel, topology};
 
 const BATCH: i64 = 200;
 const POLL: Duration = Duration::from_millis(500);
@@ -132,13 +132,6 @@ pub async fn run_relay(
             .close(200, ShortString::from("reconnecting"))
             .await;
         sleep_or_cancel(backoff(0), &shutdown).await;
-    }
-}
-
-async fn sleep_or_cancel(duration: Duration, shutdown: &CancellationToken) {
-    tokio::select! {
-        _ = tokio::time::sleep(duration) => {}
-        _ = shutdown.cancelled() => {}
     }
 }
 

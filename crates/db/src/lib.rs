@@ -21,3 +21,33 @@ pub fn checked_schema(schema: &str) -> &str {
     );
     schema
 }
+
+/// `%word%` for `ILIKE`, with the pattern characters of `word` escaped.
+pub fn like_pattern(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Applies a list ordering (`(field, descending)` pairs, already checked against the allowed
+/// names) to a boxed diesel query, mapping each allowed name to its column. Unknown names are
+/// skipped. Callers add a unique tie-breaker after it so that pages never overlap.
+#[macro_export]
+macro_rules! apply_ordering {
+    ($query:expr, $ordering:expr, { $($name:literal => $column:expr),* $(,)? }) => {{
+        use diesel::{ExpressionMethods as _, QueryDsl as _};
+        let mut query = $query;
+        for (field, descending) in $ordering {
+            query = match (field.as_str(), *descending) {
+                $(
+                    ($name, false) => query.then_order_by($column.asc()),
+                    ($name, true) => query.then_order_by($column.desc()),
+                )*
+                _ => query,
+            };
+        }
+        query
+    }};
+}

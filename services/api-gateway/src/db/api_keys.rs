@@ -50,12 +50,7 @@ fn visible<'a>(
         )
         .into_boxed();
     for word in search {
-        let pattern = format!(
-            "%{}%",
-            word.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = clientstor_db::like_pattern(word);
         query = query.filter(api_keys::name.ilike(pattern));
     }
     query
@@ -75,20 +70,13 @@ pub async fn list(
         .get_result(&mut conn)
         .await?;
     let mut query = visible(user, managed, search);
-    for (field, descending) in ordering {
-        query = match (field.as_str(), descending) {
-            ("name", false) => query.then_order_by(api_keys::name.asc()),
-            ("name", true) => query.then_order_by(api_keys::name.desc()),
-            ("created_at", false) => query.then_order_by(api_keys::created_at.asc()),
-            ("created_at", true) => query.then_order_by(api_keys::created_at.desc()),
-            ("last_used_at", false) => query.then_order_by(api_keys::last_used_at.asc()),
-            ("last_used_at", true) => query.then_order_by(api_keys::last_used_at.desc()),
-            ("expires_at", false) => query.then_order_by(api_keys::expires_at.asc()),
-            ("expires_at", true) => query.then_order_by(api_keys::expires_at.desc()),
-            ("id", true) => query.then_order_by(api_keys::id.desc()),
-            _ => query.then_order_by(api_keys::id.asc()),
-        };
-    }
+    query = clientstor_db::apply_ordering!(query, ordering, {
+        "name" => api_keys::name,
+        "created_at" => api_keys::created_at,
+        "last_used_at" => api_keys::last_used_at,
+        "expires_at" => api_keys::expires_at,
+        "id" => api_keys::id,
+    });
     let rows = query
         .then_order_by(api_keys::id.asc())
         .select(KeyView::as_select())

@@ -110,12 +110,7 @@ fn filtered<'a>(
         query = query.filter(audit_log::created_at.lt(before));
     }
     for word in &filter.search {
-        let pattern = format!(
-            "%{}%",
-            word.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = clientstor_db::like_pattern(word);
         query = query.filter(audit_log::action.ilike(pattern));
     }
     query
@@ -138,16 +133,11 @@ pub async fn list(
     if ordering.is_empty() {
         query = query.then_order_by(audit_log::id.desc());
     }
-    for (field, descending) in ordering {
-        query = match (field.as_str(), descending) {
-            ("action", false) => query.then_order_by(audit_log::action.asc()),
-            ("action", true) => query.then_order_by(audit_log::action.desc()),
-            ("created_at", false) => query.then_order_by(audit_log::created_at.asc()),
-            ("created_at", true) => query.then_order_by(audit_log::created_at.desc()),
-            ("id", false) => query.then_order_by(audit_log::id.asc()),
-            _ => query.then_order_by(audit_log::id.desc()),
-        };
-    }
+    query = clientstor_db::apply_ordering!(query, ordering, {
+        "action" => audit_log::action,
+        "created_at" => audit_log::created_at,
+        "id" => audit_log::id,
+    });
     let rows = query
         .then_order_by(audit_log::id.desc())
         .select(EntryView::as_select())

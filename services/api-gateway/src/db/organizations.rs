@@ -96,12 +96,7 @@ fn filtered<'a>(ids: &'a [i64], filter: &'a OrgFilter) -> organizations::BoxedQu
         .filter(organizations::id.eq_any(ids))
         .into_boxed();
     for word in &filter.search {
-        let pattern = format!(
-            "%{}%",
-            word.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = clientstor_db::like_pattern(word);
         query = query.filter(
             organizations::name
                 .ilike(pattern.clone())
@@ -127,22 +122,14 @@ pub async fn list(
     let mut conn = pool.get().await?;
     let count: i64 = filtered(ids, filter).count().get_result(&mut conn).await?;
     let mut query = filtered(ids, filter);
-    for (field, descending) in ordering {
-        query = match (field.as_str(), descending) {
-            ("name", false) => query.then_order_by(organizations::name.asc()),
-            ("name", true) => query.then_order_by(organizations::name.desc()),
-            ("slug", false) => query.then_order_by(organizations::slug.asc()),
-            ("slug", true) => query.then_order_by(organizations::slug.desc()),
-            ("is_active", false) => query.then_order_by(organizations::is_active.asc()),
-            ("is_active", true) => query.then_order_by(organizations::is_active.desc()),
-            ("created_at", false) => query.then_order_by(organizations::created_at.asc()),
-            ("created_at", true) => query.then_order_by(organizations::created_at.desc()),
-            ("updated_at", false) => query.then_order_by(organizations::updated_at.asc()),
-            ("updated_at", true) => query.then_order_by(organizations::updated_at.desc()),
-            ("id", true) => query.then_order_by(organizations::id.desc()),
-            _ => query.then_order_by(organizations::id.asc()),
-        };
-    }
+    query = clientstor_db::apply_ordering!(query, ordering, {
+        "name" => organizations::name,
+        "slug" => organizations::slug,
+        "is_active" => organizations::is_active,
+        "created_at" => organizations::created_at,
+        "updated_at" => organizations::updated_at,
+        "id" => organizations::id,
+    });
     let rows = query
         .then_order_by(organizations::id.asc())
         .select(OrgDetail::as_select())

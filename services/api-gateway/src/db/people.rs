@@ -51,15 +51,6 @@ pub struct RoleView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn like(word: &str) -> String {
-    format!(
-        "%{}%",
-        word.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
-
 /// Users with a membership in one of `orgs`.
 pub async fn list_users(
     pool: &Pool,
@@ -76,8 +67,8 @@ pub async fn list_users(
         for word in search {
             query = query.filter(
                 users::email
-                    .ilike(like(word))
-                    .or(users::name.ilike(like(word))),
+                    .ilike(clientstor_db::like_pattern(word))
+                    .or(users::name.ilike(clientstor_db::like_pattern(word))),
             );
         }
         query

@@ -120,20 +120,12 @@ pub async fn delete(pool: &Pool, id: i64) -> Result<(), InventoryError> {
     Ok(())
 }
 
-fn escape_like(word: &str) -> String {
-    let escaped = word
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> assets::BoxedQuery<'a, Pg> {
     let mut query = assets::table
         .filter(assets::organization_id.eq_any(orgs))
         .into_boxed();
     for word in search {
-        let pattern = escape_like(word);
+        let pattern = clientstor_db::like_pattern(word);
         query = query.filter(
             assets::name
                 .ilike(pattern.clone())
@@ -148,22 +140,14 @@ fn ordered<'a>(
     mut query: assets::BoxedQuery<'a, Pg>,
     ordering: &[(String, bool)],
 ) -> assets::BoxedQuery<'a, Pg> {
-    for (field, descending) in ordering {
-        query = match (field.as_str(), descending) {
-            ("name", false) => query.then_order_by(assets::name.asc()),
-            ("name", true) => query.then_order_by(assets::name.desc()),
-            ("asset_type", false) => query.then_order_by(assets::asset_type.asc()),
-            ("asset_type", true) => query.then_order_by(assets::asset_type.desc()),
-            ("serial_number", false) => query.then_order_by(assets::serial_number.asc()),
-            ("serial_number", true) => query.then_order_by(assets::serial_number.desc()),
-            ("created_at", false) => query.then_order_by(assets::created_at.asc()),
-            ("created_at", true) => query.then_order_by(assets::created_at.desc()),
-            ("updated_at", false) => query.then_order_by(assets::updated_at.asc()),
-            ("updated_at", true) => query.then_order_by(assets::updated_at.desc()),
-            ("id", true) => query.then_order_by(assets::id.desc()),
-            _ => query.then_order_by(assets::id.asc()),
-        };
-    }
+    query = clientstor_db::apply_ordering!(query, ordering, {
+        "name" => assets::name,
+        "asset_type" => assets::asset_type,
+        "serial_number" => assets::serial_number,
+        "created_at" => assets::created_at,
+        "updated_at" => assets::updated_at,
+        "id" => assets::id,
+    });
     // A stable tie-breaker keeps pages from overlapping.
     query.then_order_by(assets::id.asc())
 }

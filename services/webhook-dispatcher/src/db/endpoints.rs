@@ -77,12 +77,7 @@ fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> endpoints::BoxedQuery<
         .filter(endpoints::organization_id.eq_any(orgs))
         .into_boxed();
     for word in search {
-        let pattern = format!(
-            "%{}%",
-            word.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = clientstor_db::like_pattern(word);
         query = query.filter(
             endpoints::name
                 .ilike(pattern.clone())
@@ -102,22 +97,14 @@ pub async fn list(
     let mut conn = pool.get().await?;
     let count: i64 = filtered(orgs, search).count().get_result(&mut conn).await?;
     let mut query = filtered(orgs, search);
-    for (field, descending) in ordering {
-        query = match (field.as_str(), descending) {
-            ("name", false) => query.then_order_by(endpoints::name.asc()),
-            ("name", true) => query.then_order_by(endpoints::name.desc()),
-            ("url", false) => query.then_order_by(endpoints::url.asc()),
-            ("url", true) => query.then_order_by(endpoints::url.desc()),
-            ("is_active", false) => query.then_order_by(endpoints::is_active.asc()),
-            ("is_active", true) => query.then_order_by(endpoints::is_active.desc()),
-            ("created_at", false) => query.then_order_by(endpoints::created_at.asc()),
-            ("created_at", true) => query.then_order_by(endpoints::created_at.desc()),
-            ("updated_at", false) => query.then_order_by(endpoints::updated_at.asc()),
-            ("updated_at", true) => query.then_order_by(endpoints::updated_at.desc()),
-            ("id", true) => query.then_order_by(endpoints::id.desc()),
-            _ => query.then_order_by(endpoints::id.asc()),
-        };
-    }
+    query = clientstor_db::apply_ordering!(query, ordering, {
+        "name" => endpoints::name,
+        "url" => endpoints::url,
+        "is_active" => endpoints::is_active,
+        "created_at" => endpoints::created_at,
+        "updated_at" => endpoints::updated_at,
+        "id" => endpoints::id,
+    });
     let rows = query
         .then_order_by(endpoints::id.asc())
         .select(EndpointRow::as_select())
