@@ -12,5 +12,5 @@ mod settings;
 pub use bus::TestBus;
 pub use database::TestDb;
 pub use proxy::FaultProxy;
-pub use receiver::{Received, Receiver};
+pub use receiver::{Received, Receiver, Reply};
 pub use settings::{TestEnv, poll_until};

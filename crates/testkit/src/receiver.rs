@@ -25,10 +25,18 @@ impl Received {
     }
 }
 
+/// A scripted answer: status and extra headers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+}
+
 #[derive(Clone)]
 struct Shared {
     requests: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    script: Arc<Mutex<std::collections::VecDeque<Reply>>>,
 }
 
 /// A local HTTP server standing in for a webhook receiver: it records every request and
@@ -55,9 +63,17 @@ async fn record(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -
         headers,
         body: body.to_vec(),
     });
-    let status = actix_web::http::StatusCode::from_u16(shared.status.load(Ordering::Relaxed))
+    let reply = shared.script.lock().unwrap().pop_front().unwrap_or(Reply {
+        status: shared.status.load(Ordering::Relaxed),
+        headers: Vec::new(),
+    });
+    let status = actix_web::http::StatusCode::from_u16(reply.status)
         .unwrap_or(actix_web::http::StatusCode::OK);
-    HttpResponse::build(status).body("ok")
+    let mut response = HttpResponse::build(status);
+    for (name, value) in &reply.headers {
+        response.insert_header((name.as_str(), value.as_str()));
+    }
+    response.body("ok")
 }
 
 impl Receiver {
@@ -65,6 +81,7 @@ impl Receiver {
         let shared = Shared {
             requests: Arc::default(),
             status: Arc::new(AtomicU16::new(200)),
+            script: Arc::default(),
         };
         let data = web::Data::new(shared.clone());
         let server = HttpServer::new(move || {
@@ -93,6 +110,21 @@ impl Receiver {
 
     pub fn requests(&self) -> Vec<Received> {
         self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// The next answers, in order; after them, the `respond_with` status.
+    pub fn script(&self, replies: &[(u16, &[(&str, &str)])]) {
+        let mut script = self.shared.script.lock().unwrap();
+        for (status, headers) in replies {
+            let headers = headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            script.push_back(Reply {
+                status: *status,
+                headers,
+            });
+        }
     }
 
     pub fn respond_with(&self, status: u16) {

@@ -9,6 +9,7 @@ use clientstor_config::Service;
 use clientstor_runtime::ServiceDef;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+mod catalogue;
 mod db;
 pub mod delivery;
 mod error;

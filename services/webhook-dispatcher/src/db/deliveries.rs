@@ -1,11 +1,16 @@
-//! Delivery rows: created from events, claimed by the worker with a lease, updated per attempt.
+//! Delivery rows: created from events, claimed by the worker with a lease, updated per attempt,
+//! and read back as the delivery log.
 
 use chrono::{DateTime, Utc};
 use clientstor_db::Pool;
+use clientstor_http::PageRequest;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Int4, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
 
+use super::endpoints;
 use super::schema::{attempts, deliveries};
 use crate::error::WebhookError;
 
@@ -31,11 +36,23 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewDelivery) -> QueryRes
         .map(|_| ())
 }
 
+/// Creates a delivery and returns it (for test events).
+pub async fn create(pool: &Pool, new: &NewDelivery) -> Result<DeliveryView, WebhookError> {
+    let mut conn = pool.get().await?;
+    Ok(diesel::insert_into(deliveries::table)
+        .values(new)
+        .returning(DeliveryView::as_returning())
+        .get_result(&mut conn)
+        .await?)
+}
+
 /// A claimed delivery with what is needed to send it.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Due {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub endpoint_id: i64,
     #[diesel(sql_type = Text)]
     pub message_id: String,
     #[diesel(sql_type = Text)]
@@ -44,14 +61,11 @@ pub struct Due {
     pub body: String,
     #[diesel(sql_type = Int4)]
     pub attempt_count: i32,
-    #[diesel(sql_type = Text)]
-    pub url: String,
-    #[diesel(sql_type = Text)]
-    pub secret: String,
 }
 
-/// Claims up to `limit` due deliveries by pushing their next attempt `lease_seconds` ahead, so a
-/// worker that dies mid-send leaves them to be retried after the lease instead of lost.
+/// Claims up to `limit` due deliveries of active endpoints by pushing their next attempt
+/// `lease_seconds` ahead, so a worker that dies mid-send leaves them to be retried after the
+/// lease instead of lost.
 pub async fn claim_due(
     pool: &Pool,
     limit: i64,
@@ -60,13 +74,12 @@ pub async fn claim_due(
     let mut conn = pool.get().await?;
     let rows = diesel::sql_query(
         "WITH due AS ( \
-             SELECT id FROM webhooks.deliveries \
-             WHERE status = 'pending' AND next_attempt_at <= now() \
-             ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             SELECT d.id FROM webhooks.deliveries d JOIN webhooks.endpoints e ON e.id = d.endpoint_id \
+             WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= now() AND e.is_active \
+             ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED) \
          UPDATE webhooks.deliveries d SET next_attempt_at = now() + make_interval(secs => $2), updated_at = now() \
-         FROM due, webhooks.endpoints e \
-         WHERE d.id = due.id AND e.id = d.endpoint_id \
-         RETURNING d.id, d.message_id, d.event_type, d.body, d.attempt_count, e.url, e.secret",
+         FROM due WHERE d.id = due.id \
+         RETURNING d.id, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count",
     )
     .bind::<BigInt, _>(limit)
     .bind::<Int4, _>(lease_seconds)
@@ -86,43 +99,240 @@ pub struct AttemptOutcome {
     pub success: bool,
 }
 
-/// Records the attempt and moves the delivery on: success, another try at `next`, or exhausted.
+/// What happens to the endpoint after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointVerdict {
+    Healthy,
+    Failing,
+    /// Disable it, with the reason shown to users.
+    Disable(&'static str),
+}
+
+/// Records the attempt and moves the delivery on (success, failed with another try at `next`,
+/// or exhausted), and keeps the endpoint's failure streak, disabling it when told to.
 pub async fn record_attempt(
     pool: &Pool,
-    id: i64,
+    due: &Due,
     outcome: &AttemptOutcome,
     next: Option<DateTime<Utc>>,
-) -> Result<(), WebhookError> {
+    verdict: EndpointVerdict,
+) -> Result<bool, WebhookError> {
     let mut conn = pool.get().await?;
     let conn: &mut AsyncPgConnection = &mut conn;
     let status = match (outcome.success, next) {
         (true, _) => "success",
-        (false, Some(_)) => "pending",
+        (false, Some(_)) => "failed",
         (false, None) => "exhausted",
     };
-    conn.transaction(async |conn| {
-        diesel::insert_into(attempts::table)
-            .values((
-                attempts::delivery_id.eq(id),
-                attempts::attempted_at.eq(outcome.attempted_at),
-                attempts::response_status.eq(outcome.response_status),
-                attempts::duration_ms.eq(outcome.duration_ms),
-                attempts::error.eq(&outcome.error),
-                attempts::response_body.eq(&outcome.response_body),
-            ))
-            .execute(conn)
-            .await?;
-        diesel::update(deliveries::table.find(id))
-            .set((
-                deliveries::status.eq(status),
-                deliveries::attempt_count.eq(deliveries::attempt_count + 1),
-                deliveries::next_attempt_at.eq(if outcome.success { None } else { next }),
-                deliveries::updated_at.eq(Utc::now()),
-            ))
-            .execute(conn)
-            .await?;
-        Ok::<_, diesel::result::Error>(())
-    })
-    .await?;
-    Ok(())
+    let disabled = conn
+        .transaction(async |conn| {
+            diesel::insert_into(attempts::table)
+                .values((
+                    attempts::delivery_id.eq(due.id),
+                    attempts::attempted_at.eq(outcome.attempted_at),
+                    attempts::response_status.eq(outcome.response_status),
+                    attempts::duration_ms.eq(outcome.duration_ms),
+                    attempts::error.eq(&outcome.error),
+                    attempts::response_body.eq(&outcome.response_body),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::update(deliveries::table.find(due.id))
+                .set((
+                    deliveries::status.eq(status),
+                    deliveries::attempt_count.eq(deliveries::attempt_count + 1),
+                    deliveries::next_attempt_at.eq(if outcome.success { None } else { next }),
+                    deliveries::updated_at.eq(Utc::now()),
+                ))
+                .execute(conn)
+                .await?;
+            endpoints::record_health(conn, due.endpoint_id, verdict).await
+        })
+        .await?;
+    Ok(disabled)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = deliveries, check_for_backend(Pg))]
+pub struct DeliveryView {
+    pub id: i64,
+    #[serde(rename = "webhook")]
+    pub endpoint_id: i64,
+    #[serde(rename = "event_id")]
+    pub event_id: uuid::Uuid,
+    #[serde(rename = "event")]
+    pub event_type: String,
+    /// The Standard Webhooks message id, stable across attempts.
+    #[serde(rename = "webhook_id")]
+    pub message_id: String,
+    pub status: String,
+    pub attempt_count: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = attempts, check_for_backend(Pg))]
+pub struct AttemptView {
+    #[serde(skip)]
+    pub delivery_id: i64,
+    pub attempted_at: DateTime<Utc>,
+    pub response_status: Option<i32>,
+    pub duration_ms: i32,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct DeliveryFilter {
+    pub status: Option<String>,
+    pub event: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub search: Vec<String>,
+}
+
+pub const ORDERING_FIELDS: &[&str] = &["id", "created_at", "updated_at", "status", "event"];
+
+fn filtered<'a>(endpoint: i64, filter: &'a DeliveryFilter) -> deliveries::BoxedQuery<'a, Pg> {
+    let mut query = deliveries::table
+        .filter(deliveries::endpoint_id.eq(endpoint))
+        .into_boxed();
+    if let Some(status) = filter.status.as_deref() {
+        query = query.filter(deliveries::status.eq(status));
+    }
+    if let Some(event) = filter.event.as_deref() {
+        query = query.filter(deliveries::event_type.eq(event));
+    }
+    if let Some(after) = filter.created_after {
+        query = query.filter(deliveries::created_at.ge(after));
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(deliveries::created_at.lt(before));
+    }
+    for word in &filter.search {
+        query = query.filter(deliveries::event_type.ilike(clientstor_db::like_pattern(word)));
+    }
+    query
+}
+
+pub async fn list(
+    pool: &Pool,
+    endpoint: i64,
+    filter: &DeliveryFilter,
+    ordering: &[(String, bool)],
+    page: PageRequest,
+) -> Result<(i64, Vec<DeliveryView>), WebhookError> {
+    let mut conn = pool.get().await?;
+    let count: i64 = filtered(endpoint, filter)
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    let mut query = filtered(endpoint, filter);
+    if ordering.is_empty() {
+        query = query.then_order_by(deliveries::id.desc());
+    }
+    query = clientstor_db::apply_ordering!(query, ordering, {
+        "id" => deliveries::id,
+        "created_at" => deliveries::created_at,
+        "updated_at" => deliveries::updated_at,
+        "status" => deliveries::status,
+        "event" => deliveries::event_type,
+    });
+    let rows = query
+        .then_order_by(deliveries::id.desc())
+        .select(DeliveryView::as_select())
+        .offset(page.offset())
+        .limit(page.limit())
+        .load(&mut conn)
+        .await?;
+    Ok((count, rows))
+}
+
+/// The attempts of these deliveries, oldest first, grouped by delivery.
+pub async fn attempts_of(
+    pool: &Pool,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<AttemptView>>, WebhookError> {
+    let mut conn = pool.get().await?;
+    let rows = attempts::table
+        .filter(attempts::delivery_id.eq_any(ids))
+        .order(attempts::id.asc())
+        .select(AttemptView::as_select())
+        .load(&mut conn)
+        .await?;
+    let mut grouped: std::collections::HashMap<i64, Vec<AttemptView>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        grouped.entry(row.delivery_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// One delivery of the endpoint, with every attempt, oldest first.
+pub async fn detail(
+    pool: &Pool,
+    endpoint: i64,
+    id: i64,
+) -> Result<(DeliveryView, Vec<AttemptView>), WebhookError> {
+    let mut conn = pool.get().await?;
+    let delivery = deliveries::table
+        .filter(deliveries::id.eq(id))
+        .filter(deliveries::endpoint_id.eq(endpoint))
+        .select(DeliveryView::as_select())
+        .first(&mut conn)
+        .await?;
+    let attempts = attempts::table
+        .filter(attempts::delivery_id.eq(id))
+        .order(attempts::id.asc())
+        .select(AttemptView::as_select())
+        .load(&mut conn)
+        .await?;
+    Ok((delivery, attempts))
+}
+
+/// Makes the delivery due now, whatever its state.
+pub async fn retry_now(pool: &Pool, endpoint: i64, id: i64) -> Result<DeliveryView, WebhookError> {
+    let mut conn = pool.get().await?;
+    Ok(diesel::update(
+        deliveries::table
+            .filter(deliveries::id.eq(id))
+            .filter(deliveries::endpoint_id.eq(endpoint)),
+    )
+    .set((
+        deliveries::status.eq("pending"),
+        deliveries::next_attempt_at.eq(Some(Utc::now())),
+        deliveries::updated_at.eq(Utc::now()),
+    ))
+    .returning(DeliveryView::as_returning())
+    .get_result(&mut conn)
+    .await?)
+}
+
+/// Makes every failed or exhausted delivery of the endpoint since `since` due now; with
+/// `dry_run` only counts them.
+pub async fn recover(
+    pool: &Pool,
+    endpoint: i64,
+    since: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<i64, WebhookError> {
+    let mut conn = pool.get().await?;
+    let matching = deliveries::table
+        .filter(deliveries::endpoint_id.eq(endpoint))
+        .filter(deliveries::status.eq_any(["failed", "exhausted"]))
+        .filter(deliveries::created_at.ge(since));
+    if dry_run {
+        return Ok(matching.count().get_result(&mut conn).await?);
+    }
+    let changed = diesel::update(matching)
+        .set((
+            deliveries::status.eq("pending"),
+            deliveries::next_attempt_at.eq(Some(Utc::now())),
+            deliveries::updated_at.eq(Utc::now()),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(changed as i64)
 }

@@ -22,6 +22,27 @@ pub struct EndpointRow {
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub description: String,
+    pub custom_headers: serde_json::Value,
+    pub ordered: bool,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<DateTime<Utc>>,
+}
+
+impl EndpointRow {
+    /// The secrets that sign now: the current one, and the previous one during its grace period.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let (Some(previous), Some(until)) =
+            (&self.previous_secret, self.previous_secret_expires_at)
+            && until > now
+        {
+            secrets.push(previous);
+        }
+        secrets
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -33,6 +54,9 @@ pub struct NewEndpoint {
     pub events: Vec<String>,
     pub secret: String,
     pub is_active: bool,
+    pub description: String,
+    pub custom_headers: serde_json::Value,
+    pub ordered: bool,
 }
 
 pub const ORDERING_FIELDS: &[&str] =
@@ -56,11 +80,110 @@ pub async fn update(pool: &Pool, id: i64, new: &NewEndpoint) -> Result<EndpointR
             endpoints::url.eq(&new.url),
             endpoints::events.eq(&new.events),
             endpoints::is_active.eq(new.is_active),
+            endpoints::description.eq(&new.description),
+            endpoints::custom_headers.eq(&new.custom_headers),
+            endpoints::ordered.eq(new.ordered),
             endpoints::updated_at.eq(Utc::now()),
         ))
         .returning(EndpointRow::as_returning())
         .get_result(&mut conn)
         .await?)
+}
+
+/// Re-enabling clears why the endpoint was disabled and its failure streak.
+pub async fn clear_disabled(pool: &Pool, id: i64) -> Result<(), WebhookError> {
+    let mut conn = pool.get().await?;
+    diesel::update(endpoints::table.find(id))
+        .set((
+            endpoints::disabled_reason.eq(None::<String>),
+            endpoints::failing_since.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
+/// A new secret; the old one keeps signing until `grace_until`.
+pub async fn rotate_secret(
+    pool: &Pool,
+    id: i64,
+    secret: &str,
+    grace_until: DateTime<Utc>,
+) -> Result<EndpointRow, WebhookError> {
+    let mut conn = pool.get().await?;
+    Ok(diesel::update(endpoints::table.find(id))
+        .set((
+            endpoints::previous_secret.eq(endpoints::secret.nullable()),
+            endpoints::previous_secret_expires_at.eq(Some(grace_until)),
+            endpoints::secret.eq(secret),
+            endpoints::updated_at.eq(Utc::now()),
+        ))
+        .returning(EndpointRow::as_returning())
+        .get_result(&mut conn)
+        .await?)
+}
+
+/// Keeps the endpoint's failure streak after an attempt; returns whether it was disabled.
+/// An endpoint that has failed without a single success for five days is disabled.
+pub async fn record_health(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    verdict: crate::db::deliveries::EndpointVerdict,
+) -> QueryResult<bool> {
+    use crate::db::deliveries::EndpointVerdict;
+    match verdict {
+        EndpointVerdict::Healthy => {
+            diesel::update(endpoints::table.find(id))
+                .filter(endpoints::failing_since.is_not_null())
+                .set(endpoints::failing_since.eq(None::<DateTime<Utc>>))
+                .execute(conn)
+                .await?;
+            Ok(false)
+        }
+        EndpointVerdict::Failing => {
+            let since: Option<DateTime<Utc>> = diesel::update(endpoints::table.find(id))
+                .set(endpoints::failing_since.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                >(
+                    "COALESCE(failing_since, now())"
+                )))
+                .returning(endpoints::failing_since)
+                .get_result(conn)
+                .await?;
+            if since.is_some_and(|s| Utc::now() - s > chrono::Duration::days(5)) {
+                disable(conn, id, "failing for 5 days without a success").await?;
+                return Ok(true);
+            }
+            Ok(false)
+        }
+        EndpointVerdict::Disable(reason) => {
+            disable(conn, id, reason).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// Active or not, the endpoints with these ids.
+pub async fn by_ids(pool: &Pool, ids: &[i64]) -> Result<Vec<EndpointRow>, WebhookError> {
+    let mut conn = pool.get().await?;
+    Ok(endpoints::table
+        .filter(endpoints::id.eq_any(ids))
+        .select(EndpointRow::as_select())
+        .load(&mut conn)
+        .await?)
+}
+
+/// Disables the endpoint, saying why.
+pub async fn disable(conn: &mut AsyncPgConnection, id: i64, reason: &str) -> QueryResult<()> {
+    diesel::update(endpoints::table.find(id))
+        .set((
+            endpoints::is_active.eq(false),
+            endpoints::disabled_reason.eq(reason),
+            endpoints::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Deletes the endpoint with its deliveries and their attempts.

@@ -11,6 +11,13 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        description -> Text,
+        custom_headers -> Jsonb,
+        ordered -> Bool,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
     }
 }
 

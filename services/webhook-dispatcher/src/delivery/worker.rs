@@ -1,21 +1,28 @@
-//! The delivery worker: claims due deliveries, POSTs them signed, records each attempt, and
-//! schedules the next one from the retry schedule.
+//! The delivery worker: claims due deliveries and sends each in a task of its own (so a slow or
+//! dead receiver never holds up the others), records every attempt, and schedules the next one
+//! from the retry schedule with ±20 % jitter, honouring `Retry-After` on 429 and 503.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use clientstor_runtime::Context;
+use ring::rand::{SecureRandom, SystemRandom};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{schedule, signing};
-use crate::db::deliveries::{self, AttemptOutcome, Due};
+use crate::db::deliveries::{self, AttemptOutcome, Due, EndpointVerdict};
+use crate::db::endpoints::{self, EndpointRow};
 
-const BATCH: i64 = 32;
-const POLL: Duration = Duration::from_millis(200);
+/// Deliveries in flight at once, across all endpoints.
+const CONCURRENCY: usize = 256;
+const POLL: Duration = Duration::from_millis(100);
 /// How much of a receiver's answer the delivery log keeps.
-const BODY_LOG_BYTES: usize = 1024;
+const BODY_LOG_BYTES: usize = 4096;
+const USER_AGENT: &str = concat!("ClientSt0r-Webhooks/", env!("CARGO_PKG_VERSION"));
 
 struct Worker {
     context: Context,
@@ -63,56 +70,116 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
     vec![tokio::spawn(worker.run(shutdown))]
 }
 
+/// `delay` scaled by a random factor in [0.8, 1.2], so retries of many deliveries spread out.
+fn jittered(delay: Duration) -> Duration {
+    let mut bytes = [0u8; 4];
+    let unit = match SystemRandom::new().fill(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
+        Err(_) => 0.5,
+    };
+    delay.mul_f64(0.8 + 0.4 * unit)
+}
+
 impl Worker {
     async fn run(self, shutdown: CancellationToken) {
         let worker = Arc::new(self);
+        let permits = Arc::new(Semaphore::new(CONCURRENCY));
         while !shutdown.is_cancelled() {
-            match deliveries::claim_due(&worker.context.pool, BATCH, worker.lease_seconds).await {
-                Ok(due) if !due.is_empty() => {
-                    let sends = due.into_iter().map(|d| {
-                        let worker = worker.clone();
-                        async move { worker.deliver(d).await }
-                    });
-                    futures_util::future::join_all(sends).await;
-                    continue;
+            let free = permits.available_permits() as i64;
+            if free > 0 {
+                match deliveries::claim_due(&worker.context.pool, free, worker.lease_seconds).await
+                {
+                    Ok(due) if !due.is_empty() => {
+                        worker.dispatch(due, &permits).await;
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "cannot claim deliveries"),
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "cannot claim deliveries"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
                 _ = shutdown.cancelled() => {}
             }
         }
+        // Let sends in flight finish and record their attempts.
+        let _ = tokio::time::timeout(
+            Duration::from_secs(20),
+            permits.acquire_many(CONCURRENCY as u32),
+        )
+        .await;
     }
 
-    async fn deliver(&self, due: Due) {
-        let outcome = self.send(&due).await;
+    async fn dispatch(self: &Arc<Self>, due: Vec<Due>, permits: &Arc<Semaphore>) {
+        let mut ids: Vec<i64> = due.iter().map(|d| d.endpoint_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let endpoints: HashMap<i64, Arc<EndpointRow>> =
+            match endpoints::by_ids(&self.context.pool, &ids).await {
+                Ok(rows) => rows.into_iter().map(|e| (e.id, Arc::new(e))).collect(),
+                Err(error) => {
+                    // The leases expire and the deliveries are claimed again.
+                    tracing::warn!(%error, "cannot load webhook endpoints");
+                    return;
+                }
+            };
+        for delivery in due {
+            let Some(endpoint) = endpoints.get(&delivery.endpoint_id).cloned() else {
+                continue;
+            };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let worker = self.clone();
+            tokio::spawn(async move {
+                worker.deliver(&endpoint, delivery).await;
+                drop(permit);
+            });
+        }
+    }
+
+    async fn deliver(&self, endpoint: &EndpointRow, due: Due) {
+        let (outcome, retry_after) = self.send(endpoint, &due).await;
         let attempts_made = due.attempt_count as usize + 1;
-        let next = if outcome.success {
+        let status = outcome.response_status;
+        let verdict = match (outcome.success, status) {
+            (true, _) => EndpointVerdict::Healthy,
+            (false, Some(410)) => EndpointVerdict::Disable("the receiver answered 410 Gone"),
+            (false, _) => EndpointVerdict::Failing,
+        };
+        let next = if outcome.success || matches!(verdict, EndpointVerdict::Disable(_)) {
             None
         } else {
-            schedule::next_delay(&self.schedule, attempts_made)
-                .and_then(|d| chrono::Duration::from_std(d).ok())
-                .map(|d| Utc::now() + d)
+            schedule::next_delay(&self.schedule, attempts_made).map(|step| {
+                let delay = match retry_after {
+                    // Honoured, but never beyond twice the step the schedule would take.
+                    Some(asked) => asked.min(step * 2),
+                    None => jittered(step),
+                };
+                Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default()
+            })
         };
         tracing::info!(
             delivery_id = due.id,
+            endpoint_id = due.endpoint_id,
             event = %due.event_type,
-            status = ?outcome.response_status,
+            status = ?status,
             success = outcome.success,
             attempt = attempts_made,
             "webhook attempt"
         );
-        if let Err(error) =
-            deliveries::record_attempt(&self.context.pool, due.id, &outcome, next).await
-        {
+        match deliveries::record_attempt(&self.context.pool, &due, &outcome, next, verdict).await {
+            Ok(true) => tracing::warn!(endpoint_id = due.endpoint_id, "webhook endpoint disabled"),
+            Ok(false) => {}
             // The lease expires and the delivery is tried again: at least once, never lost.
-            tracing::warn!(%error, delivery_id = due.id, "cannot record a webhook attempt");
+            Err(error) => {
+                tracing::warn!(%error, delivery_id = due.id, "cannot record a webhook attempt")
+            }
         }
     }
 
-    async fn send(&self, due: &Due) -> AttemptOutcome {
+    /// One POST; also returns the receiver's `Retry-After` on 429 and 503.
+    async fn send(&self, endpoint: &EndpointRow, due: &Due) -> (AttemptOutcome, Option<Duration>) {
         let attempted_at = Utc::now();
         let started = Instant::now();
         let failure = |error: String| AttemptOutcome {
@@ -123,50 +190,83 @@ impl Worker {
             response_body: None,
             success: false,
         };
-        if let Err(error) = self.policy.check_url(&due.url).await {
-            return failure(error.to_string());
+        if let Err(error) = self.policy.check_url(&endpoint.url).await {
+            return (failure(error.to_string()), None);
         }
         let timestamp = attempted_at.timestamp();
-        let Some(signature) =
-            signing::standard_signature(&due.secret, &due.message_id, timestamp, &due.body)
-        else {
-            return failure("the endpoint's secret cannot sign".into());
-        };
-        let request = self
-            .client
-            .post(&due.url)
+        let signatures: Vec<String> = endpoint
+            .signing_secrets(attempted_at)
+            .into_iter()
+            .filter_map(|secret| {
+                signing::standard_signature(secret, &due.message_id, timestamp, &due.body)
+            })
+            .collect();
+        if signatures.is_empty() {
+            return (failure("the endpoint's secret cannot sign".into()), None);
+        }
+        let mut request = self.client.post(&endpoint.url);
+        if let Some(headers) = endpoint.custom_headers.as_object() {
+            for (name, value) in headers {
+                if let Some(value) = value.as_str() {
+                    request = request.header(name.as_str(), value);
+                }
+            }
+        }
+        let request = request
             .header("content-type", "application/json")
+            .header("user-agent", USER_AGENT)
             .header("webhook-id", &due.message_id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
+            .header("webhook-signature", signatures.join(" "))
             .header(
                 "x-webhook-signature",
-                signing::legacy_signature(&due.secret, &due.body),
+                signing::legacy_signature(&endpoint.secret, &due.body),
             )
             .header("x-webhook-event", &due.event_type)
             .body(due.body.clone());
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status();
-                let body = response.text().await.unwrap_or_default();
-                let mut end = body.len().min(BODY_LOG_BYTES);
-                while !body.is_char_boundary(end) {
-                    end -= 1;
-                }
-                AttemptOutcome {
-                    attempted_at,
-                    response_status: Some(i32::from(status.as_u16())),
-                    duration_ms: started.elapsed().as_millis() as i32,
-                    error: (!status.is_success()).then(|| format!("HTTP {}", status.as_u16())),
-                    response_body: Some(body[..end].to_string()),
-                    success: status.is_success(),
-                }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let text = if error.is_timeout() {
+                    "timed out".to_string()
+                } else {
+                    error.to_string()
+                };
+                return (failure(text), None);
             }
-            Err(error) => failure(if error.is_timeout() {
-                "timed out".into()
-            } else {
-                error.to_string()
-            }),
+        };
+        let status = response.status();
+        let retry_after = matches!(status.as_u16(), 429 | 503)
+            .then(|| {
+                response
+                    .headers()
+                    .get("retry-after")?
+                    .to_str()
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .flatten()
+            .map(Duration::from_secs);
+        // Keep only the start of the answer; never read more than the log keeps.
+        let mut excerpt = Vec::new();
+        while excerpt.len() < BODY_LOG_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                _ => break,
+            }
         }
+        excerpt.truncate(BODY_LOG_BYTES);
+        let body = String::from_utf8_lossy(&excerpt).into_owned();
+        let outcome = AttemptOutcome {
+            attempted_at,
+            response_status: Some(i32::from(status.as_u16())),
+            duration_ms: started.elapsed().as_millis() as i32,
+            error: (!status.is_success()).then(|| format!("HTTP {}", status.as_u16())),
+            response_body: Some(body),
+            success: status.is_success(),
+        };
+        (outcome, retry_after)
     }
 }

@@ -1,25 +1,15 @@
 //! `/api/v1/webhooks/`: create, list, detail, replace (`PUT`), update (`PATCH`), delete.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
+use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::db::endpoints::{self as repo, EndpointRow, NewEndpoint};
-use crate::delivery::signing;
-
-#[derive(Debug, Default, Deserialize)]
-struct WebhookInput {
-    name: Option<String>,
-    url: Option<String>,
-    events: Option<Vec<String>>,
-    secret: Option<String>,
-    is_active: Option<bool>,
-    organization: Option<i64>,
-}
+use super::input::{WebhookInput, validate};
+use crate::db::endpoints::{self as repo, EndpointRow};
 
 #[derive(Debug, Serialize)]
-struct WebhookOut {
+pub(super) struct WebhookOut {
     id: i64,
     organization: i64,
     organization_name: String,
@@ -27,15 +17,22 @@ struct WebhookOut {
     url: String,
     events: Vec<String>,
     is_active: bool,
+    description: String,
+    custom_headers: serde_json::Value,
+    ordered: bool,
+    /// Why the dispatcher disabled the endpoint (410 Gone, failing for 5 days), if it did.
+    disabled_reason: Option<String>,
+    /// Start of the current run of failed attempts, if the last ones failed.
+    failing_since: Option<String>,
     created_at: String,
     updated_at: String,
-    /// Only in the create response.
+    /// Only in the create and rotate-secret responses.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
 }
 
 impl WebhookOut {
-    fn new(row: EndpointRow, organization_name: String, with_secret: bool) -> Self {
+    pub(super) fn new(row: EndpointRow, organization_name: String, with_secret: bool) -> Self {
         WebhookOut {
             id: row.id,
             organization: row.organization_id,
@@ -44,6 +41,13 @@ impl WebhookOut {
             url: row.url,
             events: row.events,
             is_active: row.is_active,
+            description: row.description,
+            custom_headers: row.custom_headers,
+            ordered: row.ordered,
+            disabled_reason: row.disabled_reason,
+            failing_since: row
+                .failing_since
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             created_at: row
                 .created_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -53,72 +57,6 @@ impl WebhookOut {
             secret: with_secret.then_some(row.secret),
         }
     }
-}
-
-async fn validate(
-    context: &Context,
-    input: WebhookInput,
-    organization_id: i64,
-) -> Result<NewEndpoint, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let mut add =
-        |field: &str, message: String| errors.entry(field.to_string()).or_default().push(message);
-    let name = input.name.map(|n| n.trim().to_string()).unwrap_or_default();
-    if name.is_empty() || name.chars().count() > 255 {
-        add(
-            "name",
-            "This field is required (at most 255 characters).".into(),
-        );
-    }
-    let url = input.url.unwrap_or_default();
-    match clientstor_outbound::Policy::from_settings(&context.settings.outbound) {
-        Ok(policy) => {
-            if let Err(error) = policy.check_url(&url).await {
-                add("url", error.to_string());
-            }
-        }
-        Err(error) => return Err(ApiError::internal(error)),
-    }
-    let events = input.events.unwrap_or_default();
-    if events.is_empty() {
-        add(
-            "events",
-            "Choose at least one event, or \"*\" for all.".into(),
-        );
-    }
-    for event in &events {
-        if event != "*" && !clientstor_events::types::is_public(event) {
-            add("events", format!("\"{event}\" is not a valid event."));
-        }
-    }
-    let secret = match input.secret {
-        Some(secret) => {
-            if signing::key_bytes(&secret).is_none() {
-                add(
-                    "secret",
-                    format!(
-                        "A secret is whsec_ plus base64, or at least {} characters.",
-                        signing::MIN_KEY_BYTES
-                    ),
-                );
-            }
-            secret
-        }
-        None => {
-            signing::generate_secret().map_err(|_| ApiError::internal("random generator failed"))?
-        }
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    Ok(NewEndpoint {
-        organization_id,
-        name,
-        url,
-        events,
-        secret,
-        is_active: input.is_active.unwrap_or(true),
-    })
 }
 
 async fn create(
@@ -135,7 +73,7 @@ async fn create(
     Ok(HttpResponse::Created().json(WebhookOut::new(row, name, true)))
 }
 
-async fn organization_name(context: &Context, org: i64) -> Result<String, ApiError> {
+pub(super) async fn organization_name(context: &Context, org: i64) -> Result<String, ApiError> {
     let mut conn = context
         .pool
         .get()
@@ -190,7 +128,7 @@ async fn detail(
 }
 
 /// The endpoint if the caller may see it (else 404) and manage webhooks in its organization.
-async fn manageable(
+pub(super) async fn manageable(
     principal: &Principal,
     context: &Context,
     raw: &str,
@@ -214,7 +152,12 @@ async fn save(
     }
     input.secret = Some(row.secret.clone());
     let new = validate(context, input, row.organization_id).await?;
-    let updated = repo::update(&context.pool, row.id, &new).await?;
+    let reenabled = new.is_active && !row.is_active;
+    let mut updated = repo::update(&context.pool, row.id, &new).await?;
+    if reenabled {
+        repo::clear_disabled(&context.pool, row.id).await?;
+        updated.disabled_reason = None;
+    }
     let name = organization_name(context, updated.organization_id).await?;
     Ok(HttpResponse::Ok().json(WebhookOut::new(updated, name, false)))
 }
@@ -242,6 +185,11 @@ async fn patch(
         url: input.url.or_else(|| Some(row.url.clone())),
         events: input.events.or_else(|| Some(row.events.clone())),
         is_active: input.is_active.or(Some(row.is_active)),
+        description: input.description.or_else(|| Some(row.description.clone())),
+        custom_headers: input
+            .custom_headers
+            .or_else(|| row.custom_headers.as_object().cloned()),
+        ordered: input.ordered.or(Some(row.ordered)),
         secret: input.secret,
         organization: None,
     };

@@ -1,0 +1,165 @@
+//! Endpoint actions: `rotate-secret/`, `test/`, `recover/`, and the event catalogue at
+//! `/api/v1/webhooks/events/`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
+use clientstor_runtime::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::webhooks::{WebhookOut, manageable, organization_name};
+use crate::db::{deliveries, endpoints};
+use crate::delivery::signing;
+
+/// How long the old secret keeps signing after a rotation.
+const GRACE: chrono::Duration = chrono::Duration::hours(24);
+
+#[derive(Debug, Default, Deserialize)]
+struct RotateInput {
+    /// Supply the new secret, or let one be generated.
+    secret: Option<String>,
+}
+
+async fn rotate_secret(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+    body: Option<web::Json<RotateInput>>,
+) -> Result<HttpResponse, ApiError> {
+    let row = manageable(&principal, &context, &path).await?;
+    let secret = match body.and_then(|b| b.into_inner().secret) {
+        Some(secret) if signing::key_bytes(&secret).is_some() => secret,
+        Some(_) => {
+            return Err(ApiError::field(
+                "secret",
+                "A secret is whsec_ plus base64, or at least 24 characters.",
+            ));
+        }
+        None => {
+            signing::generate_secret().map_err(|_| ApiError::internal("random generator failed"))?
+        }
+    };
+    let row = endpoints::rotate_secret(&context.pool, row.id, &secret, Utc::now() + GRACE).await?;
+    let name = organization_name(&context, row.organization_id).await?;
+    Ok(HttpResponse::Ok().json(WebhookOut::new(row, name, true)))
+}
+
+/// Queues a `webhook.test` delivery to this endpoint only.
+async fn test(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let row = manageable(&principal, &context, &path).await?;
+    let event_id = uuid::Uuid::now_v7();
+    let name = organization_name(&context, row.organization_id).await?;
+    let body = json!({
+        "event": "webhook.test",
+        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "organization": {"id": row.organization_id, "name": name},
+        "data": {"webhook_id": row.id, "message": "This is a test event from ClientSt0r."},
+    });
+    let delivery = deliveries::create(
+        &context.pool,
+        &deliveries::NewDelivery {
+            endpoint_id: row.id,
+            organization_id: row.organization_id,
+            event_id,
+            event_type: "webhook.test".into(),
+            message_id: format!("msg_{}", event_id.simple()),
+            body: body.to_string(),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().json(delivery))
+}
+
+#[derive(Debug, Deserialize)]
+struct RecoverInput {
+    since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Retries every failed or exhausted delivery since a time; `dry_run` only counts them.
+async fn recover(
+    principal: Principal,
+    context: web::Data<Context>,
+    path: web::Path<String>,
+    body: web::Json<RecoverInput>,
+) -> Result<HttpResponse, ApiError> {
+    let row = manageable(&principal, &context, &path).await?;
+    let input = body.into_inner();
+    let since = input
+        .since
+        .ok_or_else(|| ApiError::field("since", "This field is required (RFC 3339)."))?;
+    let count = deliveries::recover(&context.pool, row.id, since, input.dry_run).await?;
+    let mut reply = if input.dry_run {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Accepted()
+    };
+    Ok(reply.json(json!({"count": count, "dry_run": input.dry_run})))
+}
+
+#[derive(Serialize)]
+struct EventType {
+    name: &'static str,
+    description: &'static str,
+    data_schema: serde_json::Value,
+}
+
+async fn events(
+    req: HttpRequest,
+    _principal: Principal,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::from_request(&req)?;
+    let words: Vec<String> = query
+        .search_words()
+        .iter()
+        .map(|w| w.to_lowercase())
+        .collect();
+    let all: Vec<EventType> = clientstor_events::types::PUBLIC
+        .iter()
+        .filter(|(name, _)| words.iter().all(|w| name.contains(w.as_str())))
+        .map(|(name, description)| EventType {
+            name,
+            description,
+            data_schema: crate::catalogue::data_schema(name),
+        })
+        .collect();
+    let count = all.len() as i64;
+    let results: Vec<EventType> = all
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(&req, page, count, results)?))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(["/api/v1/webhooks/events/", "/api/v1/webhooks/events"])
+            .route(web::get().to(events)),
+    )
+    .service(
+        web::resource([
+            "/api/v1/webhooks/{id}/rotate-secret/",
+            "/api/v1/webhooks/{id}/rotate-secret",
+        ])
+        .route(web::post().to(rotate_secret)),
+    )
+    .service(
+        web::resource(["/api/v1/webhooks/{id}/test/", "/api/v1/webhooks/{id}/test"])
+            .route(web::post().to(test)),
+    )
+    .service(
+        web::resource([
+            "/api/v1/webhooks/{id}/recover/",
+            "/api/v1/webhooks/{id}/recover",
+        ])
+        .route(web::post().to(recover)),
+    );
+}
