@@ -47,6 +47,15 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     Ok(envelope)
 }
 
+/// What the event is about (`asset:7`), for per-subject ordering; empty when it has no subject.
+pub fn subject(envelope: &Envelope) -> String {
+    match &envelope.payload {
+        Some(Payload::AssetChanged(p)) => format!("asset:{}", p.id),
+        Some(Payload::OrganizationChanged(p)) => format!("organization:{}", p.id),
+        None => String::new(),
+    }
+}
+
 /// The webhook `data` object for an event: the payload's fields, as the public contract names them.
 pub fn webhook_data(envelope: &Envelope) -> serde_json::Value {
     let value = match &envelope.payload {

@@ -9,5 +9,5 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/clientstor.events.v1.rs"));
 }
 
-pub use envelope::{DecodeError, decode, encode, new_envelope, webhook_data};
+pub use envelope::{DecodeError, decode, encode, new_envelope, subject, webhook_data};
 pub use v1::{Envelope, Organization, envelope::Payload};

@@ -66,6 +66,7 @@ async fn fan_out(conn: &mut AsyncPgConnection, envelope: &Envelope) -> Result<()
             event_type: envelope.event_type.clone(),
             message_id: format!("msg_{}", event_id.simple()),
             body: body.clone(),
+            subject: clientstor_events::subject(envelope),
         };
         deliveries::insert(conn, &delivery).await?;
     }

@@ -355,3 +355,53 @@ async fn loopback_is_refused_unless_allowed_and_headers_are_checked() {
     assert_eq!(forged.status(), 400);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordered_endpoints_get_the_events_of_one_asset_in_order() {
+    let stack = Stack::start(false).await;
+    let receiver = Receiver::start().await;
+    // The first attempt fails; the update must still wait for the creation to get through.
+    receiver.script(&[(500, &[])]);
+    let hook = stack
+        .post(
+            "/api/v1/webhooks/",
+            json!({"name": "ordered", "url": receiver.url("/o"), "events": ["asset.created", "asset.updated"], "ordered": true}),
+        )
+        .await;
+    assert_eq!(hook.status(), 201);
+    let hook: Value = hook.json().await.unwrap();
+    assert_eq!(hook["ordered"], true);
+    let asset: Value = stack
+        .post(
+            "/api/v1/assets/",
+            json!({"name": "o-1", "asset_type": "server"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let patched = stack
+        .http
+        .patch(stack.url(&format!("/api/v1/assets/{}/", asset["id"])))
+        .bearer_auth(&stack.key)
+        .json(&json!({"name": "o-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let events = poll_until("three requests", Duration::from_secs(30), || async {
+        let requests = receiver.requests();
+        (requests.len() >= 3).then(|| {
+            requests
+                .iter()
+                .map(|r| r.json()["event"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+    })
+    .await;
+    assert_eq!(
+        events,
+        vec!["asset.created", "asset.created", "asset.updated"]
+    );
+    stack.stop().await;
+}

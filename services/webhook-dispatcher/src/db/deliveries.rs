@@ -23,6 +23,7 @@ pub struct NewDelivery {
     pub event_type: String,
     pub message_id: String,
     pub body: String,
+    pub subject: String,
 }
 
 /// Creates the delivery unless this (endpoint, event) already has one.
@@ -76,6 +77,9 @@ pub async fn claim_due(
         "WITH due AS ( \
              SELECT d.id FROM webhooks.deliveries d JOIN webhooks.endpoints e ON e.id = d.endpoint_id \
              WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= now() AND e.is_active \
+               AND (NOT e.ordered OR d.subject = '' OR NOT EXISTS ( \
+                   SELECT 1 FROM webhooks.deliveries p WHERE p.endpoint_id = d.endpoint_id \
+                   AND p.subject = d.subject AND p.id < d.id AND p.status IN ('pending', 'failed'))) \
              ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED) \
          UPDATE webhooks.deliveries d SET next_attempt_at = now() + make_interval(secs => $2), updated_at = now() \
          FROM due WHERE d.id = due.id \

@@ -65,7 +65,8 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
         client,
         policy,
         schedule,
-        lease_seconds: (timeout.as_secs() as i32) * 2 + 30,
+        // Longer than any send can take, short enough that a crashed worker's claims come back soon.
+        lease_seconds: timeout.as_secs() as i32 + 10,
     };
     vec![tokio::spawn(worker.run(shutdown))]
 }

@@ -69,6 +69,7 @@ async fn test(
             event_type: "webhook.test".into(),
             message_id: format!("msg_{}", event_id.simple()),
             body: body.to_string(),
+            subject: String::new(),
         },
     )
     .await?;

@@ -1,0 +1,2 @@
+DROP INDEX webhooks.deliveries_open_subject;
+ALTER TABLE webhooks.deliveries DROP COLUMN subject;
