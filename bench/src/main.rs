@@ -83,20 +83,36 @@ async fn load(
     }
 }
 
+mod webhooks;
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    let connections: usize = std::env::var("BENCH_CONNECTIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(16);
-    let duration = Duration::from_secs(seconds);
+    let setting = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let seconds = setting("BENCH_SECONDS", 10);
+    let connections = setting("BENCH_CONNECTIONS", 16) as usize;
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    let gateway = gateway_section(seconds, connections).await;
+    let webhooks = webhooks::section(seconds).await;
+    let report = format!(
+        "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh → `cargo run --release -p clientstor-bench`) on {} \
+         with {cores} cores. The load generator, the services, Postgres and RabbitMQ share the machine, so compare \
+         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}",
+        chrono::Utc::now().format("%Y-%m-%d"),
+    );
+    println!("{report}");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md");
+    std::fs::write(&path, report).unwrap();
+}
+
+async fn gateway_section(seconds: u64, connections: usize) -> String {
+    let duration = Duration::from_secs(seconds);
     // Limits are raised for the run: this measures the path, not the limiter saying no.
     let stack = Stack::start_with(&[
         ("gateway.rate_limit.per_minute", "100000000"),
@@ -199,16 +215,10 @@ async fn main() {
         gw.p50_ms - direct.p50_ms,
         gw.p99_ms - direct.p99_ms
     );
-    let report = format!(
-        "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh → `cargo run --release -p clientstor-bench`) on {} \
-         with {cores} cores, {connections} closed-loop connections for {seconds} s per scenario after a 2 s warm-up. \
-         Load generator, gateway, inventory, the dispatcher, Postgres and RabbitMQ share the machine, so compare rows \
-         of one run as ratios, not across machines. Rate limits (per key, per organization, failed authentications) \
-         are raised for the run so that every request takes the full path; the 401 row uses a well-formed key that \
-         was never issued (one key lookup per request, nothing cached). The page returned has 25 assets.\n\n{table}\n{summary}",
-        chrono::Utc::now().format("%Y-%m-%d"),
-    );
-    println!("{report}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md");
-    std::fs::write(&path, report).unwrap();
+    format!(
+        "## Gateway\n\n{connections} closed-loop connections for {seconds} s per scenario after a 2 s warm-up. \
+         Rate limits (per key, per organization, failed authentications) are raised for the run so that every \
+         request takes the full path; the 401 row uses a well-formed key that was never issued (one key lookup \
+         per request, nothing cached). The page returned has 25 assets.\n\n{table}\n{summary}"
+    )
 }

@@ -11,6 +11,8 @@ pub struct Received {
     pub path: String,
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -62,6 +64,7 @@ async fn record(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -
         path: req.path().to_string(),
         headers,
         body: body.to_vec(),
+        at: std::time::Instant::now(),
     });
     let reply = shared.script.lock().unwrap().pop_front().unwrap_or(Reply {
         status: shared.status.load(Ordering::Relaxed),
@@ -106,6 +109,11 @@ impl Receiver {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// How many requests arrived so far (cheaper than `requests()`).
+    pub fn count(&self) -> usize {
+        self.shared.requests.lock().unwrap().len()
     }
 
     pub fn requests(&self) -> Vec<Received> {
