@@ -1,6 +1,6 @@
-//! Consumes the service's quorum queue. Each delivery is decoded, then its effect and its event
-//! id (in `<schema>.inbox`) are written in one transaction; the message is acked only after the
-//! commit. A redelivered event finds its id in the inbox and changes nothing. An undecodable or
+//! Consumes the service's quorum queue. Deliveries already waiting are taken together (up to a
+//! batch); their effects and their event ids (in `<schema>.inbox`) are written in one
+//! transaction, and the messages are acked only after the commit. A redelivered event finds its id in the inbox and changes nothing. An undecodable or
 //! permanently failing event is rejected to the dead-letter queue; a database outage is waited
 //! out with the message still unacked, so nothing is lost.
 
@@ -58,7 +58,12 @@ pub struct ConsumerSpec {
     /// Routing keys (topic patterns allowed) bound to the queue.
     pub bindings: Vec<String>,
     pub handler: Arc<dyn EventHandler>,
+    /// Woken after each commit, for in-process workers waiting on the consumer's effects.
+    pub after_commit: Option<Arc<tokio::sync::Notify>>,
 }
+
+/// Deliveries handled in one transaction at most.
+const BATCH: usize = 64;
 
 async fn open_consumer(
     settings: &BusSettings,
@@ -120,13 +125,8 @@ pub async fn run_consumer(
                     return;
                 }
             };
-            match next {
-                Some(Ok(delivery)) => {
-                    if let Err(error) = process(&pool, &spec, &delivery, &shutdown).await {
-                        tracing::warn!(%error, "could not acknowledge a delivery; it will be redelivered");
-                        break;
-                    }
-                }
+            let first = match next {
+                Some(Ok(delivery)) => delivery,
                 Some(Err(error)) => {
                     tracing::warn!(%error, "consumer lost the broker; reconnecting");
                     break;
@@ -135,6 +135,27 @@ pub async fn run_consumer(
                     tracing::warn!("consumer stream ended; reconnecting");
                     break;
                 }
+            };
+            // Take whatever else has already arrived, so that one commit covers many events.
+            let mut batch = vec![first];
+            let mut stream_broken = false;
+            while batch.len() < BATCH {
+                match futures_util::FutureExt::now_or_never(consumer.next()) {
+                    Some(Some(Ok(more))) => batch.push(more),
+                    Some(_) => {
+                        stream_broken = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            if let Err(error) = process_batch(&pool, &spec, &batch, &shutdown).await {
+                tracing::warn!(%error, "could not acknowledge deliveries; they will be redelivered");
+                break;
+            }
+            if stream_broken {
+                tracing::warn!("consumer lost the broker; reconnecting");
+                break;
             }
         }
         status.set_consumer(false);
@@ -148,6 +169,52 @@ pub async fn run_consumer(
 enum Outcome {
     Applied,
     Duplicate,
+}
+
+/// Handles a batch: the decodable events in one transaction, acked after it commits. When one
+/// of them fails for good, each is handled on its own so that only that one is dead-lettered.
+async fn process_batch(
+    pool: &Pool,
+    spec: &ConsumerSpec,
+    batch: &[Delivery],
+    shutdown: &CancellationToken,
+) -> lapin::Result<()> {
+    if let [single] = batch {
+        return process(pool, spec, single, shutdown).await;
+    }
+    let mut decoded = Vec::with_capacity(batch.len());
+    for delivery in batch {
+        match clientstor_events::decode(&delivery.data) {
+            Ok(envelope) => decoded.push((delivery, envelope)),
+            Err(_) => process(pool, spec, delivery, shutdown).await?,
+        }
+    }
+    let mut attempt = 0u32;
+    loop {
+        match apply_all(pool, spec, &decoded).await {
+            Ok(()) => {
+                for (delivery, _) in &decoded {
+                    delivery.acker.ack(BasicAckOptions::default()).await?;
+                }
+                return Ok(());
+            }
+            Err(HandlerError::Permanent(_)) => {
+                for (delivery, _) in &decoded {
+                    process(pool, spec, delivery, shutdown).await?;
+                }
+                return Ok(());
+            }
+            Err(HandlerError::Transient(reason)) => {
+                attempt += 1;
+                tracing::warn!(%reason, attempt, events = decoded.len(), "event handling failed; retrying");
+                if shutdown.is_cancelled() {
+                    // Unacked: the broker redelivers them to the next consumer.
+                    return Ok(());
+                }
+                sleep_or_cancel(backoff(attempt), shutdown).await;
+            }
+        }
+    }
 }
 
 /// Handles one delivery to completion: ack after commit, reject permanent failures, and keep
@@ -171,11 +238,8 @@ async fn process(
     };
     let mut attempt = 0u32;
     loop {
-        match apply(pool, spec, &envelope).await {
-            Ok(outcome) => {
-                if let Outcome::Duplicate = outcome {
-                    tracing::info!(event_id = %envelope.event_id, "duplicate event ignored");
-                }
+        match apply_all(pool, spec, &[(delivery, envelope.clone())]).await {
+            Ok(()) => {
                 delivery.acker.ack(BasicAckOptions::default()).await?;
                 return Ok(());
             }
@@ -191,7 +255,6 @@ async fn process(
                 attempt += 1;
                 tracing::warn!(event_id = %envelope.event_id, %reason, attempt, "event handling failed; retrying");
                 if shutdown.is_cancelled() {
-                    // Unacked: the broker redelivers it to the next consumer.
                     return Ok(());
                 }
                 sleep_or_cancel(backoff(attempt), shutdown).await;
@@ -200,33 +263,52 @@ async fn process(
     }
 }
 
-async fn apply(
+/// Applies the events in one transaction and wakes whoever waits on their effects.
+async fn apply_all(
     pool: &Pool,
     spec: &ConsumerSpec,
-    envelope: &Envelope,
-) -> Result<Outcome, HandlerError> {
-    let event_id = uuid::Uuid::parse_str(&envelope.event_id)
-        .map_err(|_| HandlerError::Permanent("event_id is not a UUID".into()))?;
+    events: &[(&Delivery, Envelope)],
+) -> Result<(), HandlerError> {
     let mut conn = pool
         .get()
         .await
         .map_err(|e| HandlerError::Transient(e.to_string()))?;
     let conn: &mut AsyncPgConnection = &mut conn;
-    let schema = clientstor_db::checked_schema(spec.schema);
-    let handler = spec.handler.clone();
     conn.transaction(async |conn| {
-        let inserted = diesel::sql_query(format!(
-            "INSERT INTO {schema}.inbox (event_id, event_type) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-        ))
-        .bind::<SqlUuid, _>(event_id)
-        .bind::<Text, _>(&envelope.event_type)
-        .execute(conn)
-        .await?;
-        if inserted == 0 {
-            return Ok(Outcome::Duplicate);
+        for (_, envelope) in events {
+            if let Outcome::Duplicate = apply_in(conn, spec, envelope).await? {
+                tracing::info!(event_id = %envelope.event_id, "duplicate event ignored");
+            }
         }
-        handler.handle(conn, envelope).await?;
-        Ok(Outcome::Applied)
+        Ok::<_, HandlerError>(())
     })
-    .await
+    .await?;
+    if let Some(notify) = &spec.after_commit {
+        notify.notify_one();
+    }
+    Ok(())
+}
+
+/// Records the event in the inbox and applies it, inside the caller's transaction. An event
+/// already in the inbox is a redelivery and changes nothing.
+async fn apply_in(
+    conn: &mut AsyncPgConnection,
+    spec: &ConsumerSpec,
+    envelope: &Envelope,
+) -> Result<Outcome, HandlerError> {
+    let event_id = uuid::Uuid::parse_str(&envelope.event_id)
+        .map_err(|_| HandlerError::Permanent("event_id is not a UUID".into()))?;
+    let schema = clientstor_db::checked_schema(spec.schema);
+    let inserted = diesel::sql_query(format!(
+        "INSERT INTO {schema}.inbox (event_id, event_type) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+    ))
+    .bind::<SqlUuid, _>(event_id)
+    .bind::<Text, _>(&envelope.event_type)
+    .execute(conn)
+    .await?;
+    if inserted == 0 {
+        return Ok(Outcome::Duplicate);
+    }
+    spec.handler.handle(conn, envelope).await?;
+    Ok(Outcome::Applied)
 }

@@ -15,6 +15,8 @@ pub struct Context {
     pub outbox: OutboxNotifier,
     pub bus: BusStatus,
     pub principal_key: PrincipalKey,
+    /// Woken after the consumer commits, for background workers acting on its effects.
+    pub work: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug)]
@@ -54,6 +56,7 @@ impl Context {
             outbox: OutboxNotifier::default(),
             bus: BusStatus::default(),
             principal_key: PrincipalKey::new(&secret),
+            work: Arc::default(),
         })
     }
 

@@ -146,6 +146,7 @@ pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, Star
             schema: def.service.section(),
             bindings,
             handler,
+            after_commit: Some(context.work.clone()),
         };
         tasks.push(tokio::spawn(clientstor_bus::run_consumer(
             context.pool.clone(),

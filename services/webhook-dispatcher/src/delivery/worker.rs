@@ -98,7 +98,9 @@ impl Worker {
                     Err(error) => tracing::warn!(%error, "cannot claim deliveries"),
                 }
             }
+            // Woken when the consumer commits new deliveries; the poll catches retries coming due.
             tokio::select! {
+                _ = worker.context.work.notified() => {}
                 _ = tokio::time::sleep(POLL) => {}
                 _ = shutdown.cancelled() => {}
             }
