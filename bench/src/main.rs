@@ -118,6 +118,8 @@ async fn gateway_section(seconds: u64, connections: usize) -> String {
         ("gateway.rate_limit.per_minute", "100000000"),
         ("gateway.rate_limit.org_per_minute", "100000000"),
         ("gateway.rate_limit.auth_failures_per_minute", "100000000"),
+        // The production pool size; the test default is smaller.
+        ("database.pool_size", "16"),
     ])
     .await;
     for i in 0..25 {

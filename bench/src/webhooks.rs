@@ -69,7 +69,12 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 pub async fn section(seconds: u64) -> String {
-    let stack = Stack::start_with(&[("webhooks.retry_schedule", "0,1s")]).await;
+    // The production pool size; the test default is smaller.
+    let stack = Stack::start_with(&[
+        ("webhooks.retry_schedule", "0,1s"),
+        ("database.pool_size", "16"),
+    ])
+    .await;
     let mut out = String::from("## Webhooks\n\n");
 
     // 1. Throughput: deliveries made due all at once, one endpoint, the log written per attempt.

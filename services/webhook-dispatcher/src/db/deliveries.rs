@@ -7,6 +7,7 @@ use clientstor_http::PageRequest;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Int4, Text};
+
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
@@ -112,45 +113,69 @@ pub enum EndpointVerdict {
     Disable(&'static str),
 }
 
-/// Records the attempt and moves the delivery on (success, failed with another try at `next`,
-/// or exhausted), and keeps the endpoint's failure streak, disabling it when told to.
-pub async fn record_attempt(
-    pool: &Pool,
-    due: &Due,
-    outcome: &AttemptOutcome,
-    next: Option<DateTime<Utc>>,
-    verdict: EndpointVerdict,
-) -> Result<bool, WebhookError> {
+/// One finished attempt, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub delivery_id: i64,
+    pub endpoint_id: i64,
+    pub outcome: AttemptOutcome,
+    /// When to try again; `None` with a failure means exhausted.
+    pub next: Option<DateTime<Utc>>,
+    pub verdict: EndpointVerdict,
+}
+
+impl Finished {
+    fn status(&self) -> &'static str {
+        match (self.outcome.success, self.next) {
+            (true, _) => "success",
+            (false, Some(_)) => "failed",
+            (false, None) => "exhausted",
+        }
+    }
+}
+
+/// Writes many attempts at once: the attempt rows, each delivery's new state, and each
+/// endpoint's failure streak, in one transaction. Returns the endpoints it disabled.
+pub async fn record_batch(pool: &Pool, batch: &[Finished]) -> Result<Vec<i64>, WebhookError> {
+    use diesel::sql_types::{Array, Nullable, Timestamptz};
     let mut conn = pool.get().await?;
     let conn: &mut AsyncPgConnection = &mut conn;
-    let status = match (outcome.success, next) {
-        (true, _) => "success",
-        (false, Some(_)) => "failed",
-        (false, None) => "exhausted",
-    };
+    let rows: Vec<_> = batch
+        .iter()
+        .map(|f| {
+            (
+                attempts::delivery_id.eq(f.delivery_id),
+                attempts::attempted_at.eq(f.outcome.attempted_at),
+                attempts::response_status.eq(f.outcome.response_status),
+                attempts::duration_ms.eq(f.outcome.duration_ms),
+                attempts::error.eq(f.outcome.error.clone()),
+                attempts::response_body.eq(f.outcome.response_body.clone()),
+            )
+        })
+        .collect();
+    let ids: Vec<i64> = batch.iter().map(|f| f.delivery_id).collect();
+    let statuses: Vec<&str> = batch.iter().map(Finished::status).collect();
+    let nexts: Vec<Option<DateTime<Utc>>> = batch
+        .iter()
+        .map(|f| if f.outcome.success { None } else { f.next })
+        .collect();
     let disabled = conn
         .transaction(async |conn| {
             diesel::insert_into(attempts::table)
-                .values((
-                    attempts::delivery_id.eq(due.id),
-                    attempts::attempted_at.eq(outcome.attempted_at),
-                    attempts::response_status.eq(outcome.response_status),
-                    attempts::duration_ms.eq(outcome.duration_ms),
-                    attempts::error.eq(&outcome.error),
-                    attempts::response_body.eq(&outcome.response_body),
-                ))
+                .values(&rows)
                 .execute(conn)
                 .await?;
-            diesel::update(deliveries::table.find(due.id))
-                .set((
-                    deliveries::status.eq(status),
-                    deliveries::attempt_count.eq(deliveries::attempt_count + 1),
-                    deliveries::next_attempt_at.eq(if outcome.success { None } else { next }),
-                    deliveries::updated_at.eq(Utc::now()),
-                ))
-                .execute(conn)
-                .await?;
-            endpoints::record_health(conn, due.endpoint_id, verdict).await
+            diesel::sql_query(
+                "UPDATE webhooks.deliveries d SET status = u.status, next_attempt_at = u.next, \
+                 attempt_count = d.attempt_count + 1, updated_at = now() \
+                 FROM unnest($1, $2, $3) AS u(id, status, next) WHERE d.id = u.id",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<Text>, _>(&statuses)
+            .bind::<Array<Nullable<Timestamptz>>, _>(&nexts)
+            .execute(conn)
+            .await?;
+            endpoints::record_health_batch(conn, batch).await
         })
         .await?;
     Ok(disabled)

@@ -123,44 +123,60 @@ pub async fn rotate_secret(
         .await?)
 }
 
-/// Keeps the endpoint's failure streak after an attempt; returns whether it was disabled.
-/// An endpoint that has failed without a single success for five days is disabled.
-pub async fn record_health(
+/// Keeps each endpoint's failure streak after a batch of attempts: a success clears it, a
+/// failure starts it (if not running). An endpoint told to be disabled (410), or that has failed
+/// without a single success for five days, is disabled. Returns the disabled endpoints.
+pub async fn record_health_batch(
     conn: &mut AsyncPgConnection,
-    id: i64,
-    verdict: crate::db::deliveries::EndpointVerdict,
-) -> QueryResult<bool> {
+    batch: &[crate::db::deliveries::Finished],
+) -> QueryResult<Vec<i64>> {
     use crate::db::deliveries::EndpointVerdict;
-    match verdict {
-        EndpointVerdict::Healthy => {
-            diesel::update(endpoints::table.find(id))
-                .filter(endpoints::failing_since.is_not_null())
-                .set(endpoints::failing_since.eq(None::<DateTime<Utc>>))
-                .execute(conn)
-                .await?;
-            Ok(false)
+    let mut healthy: Vec<i64> = Vec::new();
+    let mut failing: Vec<i64> = Vec::new();
+    let mut disable_now: Vec<(i64, &'static str)> = Vec::new();
+    for finished in batch {
+        match finished.verdict {
+            EndpointVerdict::Healthy => healthy.push(finished.endpoint_id),
+            EndpointVerdict::Failing => failing.push(finished.endpoint_id),
+            EndpointVerdict::Disable(reason) => disable_now.push((finished.endpoint_id, reason)),
         }
-        EndpointVerdict::Failing => {
-            let since: Option<DateTime<Utc>> = diesel::update(endpoints::table.find(id))
+    }
+    healthy.sort_unstable();
+    healthy.dedup();
+    failing.sort_unstable();
+    failing.dedup();
+    // A success anywhere in the batch ends the endpoint's streak.
+    failing.retain(|id| healthy.binary_search(id).is_err());
+    if !healthy.is_empty() {
+        diesel::update(endpoints::table.filter(endpoints::id.eq_any(&healthy)))
+            .filter(endpoints::failing_since.is_not_null())
+            .set(endpoints::failing_since.eq(None::<DateTime<Utc>>))
+            .execute(conn)
+            .await?;
+    }
+    let mut disabled = Vec::new();
+    if !failing.is_empty() {
+        let streaks: Vec<(i64, Option<DateTime<Utc>>)> =
+            diesel::update(endpoints::table.filter(endpoints::id.eq_any(&failing)))
                 .set(endpoints::failing_since.eq(diesel::dsl::sql::<
                     diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
                 >(
                     "COALESCE(failing_since, now())"
                 )))
-                .returning(endpoints::failing_since)
-                .get_result(conn)
+                .returning((endpoints::id, endpoints::failing_since))
+                .get_results(conn)
                 .await?;
+        for (id, since) in streaks {
             if since.is_some_and(|s| Utc::now() - s > chrono::Duration::days(5)) {
-                disable(conn, id, "failing for 5 days without a success").await?;
-                return Ok(true);
+                disable_now.push((id, "failing for 5 days without a success"));
             }
-            Ok(false)
-        }
-        EndpointVerdict::Disable(reason) => {
-            disable(conn, id, reason).await?;
-            Ok(true)
         }
     }
+    for (id, reason) in disable_now {
+        disable(conn, id, reason).await?;
+        disabled.push(id);
+    }
+    Ok(disabled)
 }
 
 /// Active or not, the endpoints with these ids.

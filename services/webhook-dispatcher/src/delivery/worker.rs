@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{schedule, signing};
-use crate::db::deliveries::{self, AttemptOutcome, Due, EndpointVerdict};
+use crate::db::deliveries::{self, AttemptOutcome, Due, EndpointVerdict, Finished};
 use crate::db::endpoints::{self, EndpointRow};
 
 /// Deliveries in flight at once, across all endpoints.
@@ -30,6 +30,7 @@ struct Worker {
     policy: Arc<clientstor_outbound::Policy>,
     schedule: Vec<Duration>,
     lease_seconds: i32,
+    recorder: tokio::sync::mpsc::Sender<Finished>,
 }
 
 /// Starts the worker; it stops when `shutdown` is cancelled. Bad settings stop the process at
@@ -60,6 +61,7 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
             std::process::exit(1);
         }
     };
+    let (recorder, finished) = tokio::sync::mpsc::channel(8192);
     let worker = Worker {
         context: context.clone(),
         client,
@@ -67,8 +69,42 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
         schedule,
         // Longer than any send can take, short enough that a crashed worker's claims come back soon.
         lease_seconds: timeout.as_secs() as i32 + 10,
+        recorder,
     };
-    vec![tokio::spawn(worker.run(shutdown))]
+    let pool = context.pool.clone();
+    vec![
+        tokio::spawn(worker.run(shutdown)),
+        tokio::spawn(record(pool, finished)),
+    ]
+}
+
+/// Writes finished attempts in batches: one transaction for all that are waiting. If writing
+/// keeps failing, the leases expire and the deliveries are sent again (at least once).
+async fn record(pool: clientstor_db::Pool, mut finished: tokio::sync::mpsc::Receiver<Finished>) {
+    let mut batch = Vec::with_capacity(512);
+    while finished.recv_many(&mut batch, 512).await > 0 {
+        let mut tries = 0;
+        loop {
+            match deliveries::record_batch(&pool, &batch).await {
+                Ok(disabled) => {
+                    for id in disabled {
+                        tracing::warn!(endpoint_id = id, "webhook endpoint disabled");
+                    }
+                    break;
+                }
+                Err(error) if tries < 5 => {
+                    tries += 1;
+                    tracing::warn!(%error, tries, "cannot record webhook attempts; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, attempts = batch.len(), "webhook attempts not recorded; they will be sent again");
+                    break;
+                }
+            }
+        }
+        batch.clear();
+    }
 }
 
 /// `delay` scaled by a random factor in [0.8, 1.2], so retries of many deliveries spread out.
@@ -171,13 +207,15 @@ impl Worker {
             attempt = attempts_made,
             "webhook attempt"
         );
-        match deliveries::record_attempt(&self.context.pool, &due, &outcome, next, verdict).await {
-            Ok(true) => tracing::warn!(endpoint_id = due.endpoint_id, "webhook endpoint disabled"),
-            Ok(false) => {}
-            // The lease expires and the delivery is tried again: at least once, never lost.
-            Err(error) => {
-                tracing::warn!(%error, delivery_id = due.id, "cannot record a webhook attempt")
-            }
+        let finished = Finished {
+            delivery_id: due.id,
+            endpoint_id: due.endpoint_id,
+            outcome,
+            next,
+            verdict,
+        };
+        if self.recorder.send(finished).await.is_err() {
+            tracing::warn!(delivery_id = due.id, "attempt not recorded: shutting down");
         }
     }
 
