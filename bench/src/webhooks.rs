@@ -23,6 +23,32 @@ async fn add_endpoints(stack: &Stack, org: i64, url: &str, count: usize) {
     .unwrap();
 }
 
+/// Waits until every attempt has been written, then removes the endpoints (and so their
+/// deliveries) for the next scenario.
+async fn clear(conn: &mut diesel_async::AsyncPgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    for _ in 0..600 {
+        let open: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM webhooks.deliveries WHERE attempt_count = 0",
+        )
+        .get_result(conn)
+        .await
+        .unwrap();
+        if open.n == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    diesel::sql_query("DELETE FROM webhooks.endpoints")
+        .execute(conn)
+        .await
+        .unwrap();
+}
+
 async fn wait_for(receiver: &Receiver, count: usize, limit: Duration) -> Option<Duration> {
     let started = Instant::now();
     while receiver.count() < count {
