@@ -124,10 +124,7 @@ pub async fn section(seconds: u64) -> String {
          ({total} due at once).\n",
         throughput.map_or("did not finish".into(), |t| format!("{t:.0}"))
     ));
-    diesel::sql_query("DELETE FROM webhooks.endpoints")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    clear(&mut conn).await;
 
     // 2. Latency from the event's commit (outbox insert) to the first attempt, at a steady rate.
     let receiver = Receiver::start().await;
@@ -166,10 +163,7 @@ pub async fn section(seconds: u64) -> String {
         percentile(&latencies, 0.99),
         latencies.last().copied().unwrap_or(f64::NAN),
     ));
-    diesel::sql_query("DELETE FROM webhooks.endpoints")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    clear(&mut conn).await;
 
     // 3. Fan-out: one event to a thousand endpoints.
     let receiver = Receiver::start().await;
