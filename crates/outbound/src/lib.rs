@@ -13,11 +13,13 @@ use std::time::Duration;
 pub use policy::{OutboundError, Policy};
 
 /// A client whose every connection passes the policy.
+/// Installs ring as the process's TLS provider if none is, so the crate works on its own.
 pub fn client(
     policy: Arc<Policy>,
     timeout: Duration,
     follow_redirects: bool,
 ) -> Result<reqwest::Client, OutboundError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let redirects = if follow_redirects {
         reqwest::redirect::Policy::limited(5)
     } else {
@@ -32,4 +34,50 @@ pub fn client(
         .dns_resolver(Arc::new(resolver::GuardedResolver::new(policy)))
         .build()
         .map_err(|e| OutboundError::Client(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name that resolves to loopback is refused when the connection is made, not only when a
+    /// URL is saved: the guarded resolver drops the address, so nothing is sent.
+    #[tokio::test]
+    async fn connections_to_names_resolving_to_loopback_are_refused() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = tokio::spawn(async move { listener.accept().await.is_ok() });
+        let strict = Arc::new(Policy::new(false, &[]).unwrap());
+        let guarded = client(strict, Duration::from_secs(2), false).unwrap();
+        let error = guarded
+            .get(format!("http://localhost:{port}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            error.is_connect() || error.to_string().contains("error sending request"),
+            "{error}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            !accepted.is_finished(),
+            "no connection reached the listener"
+        );
+        accepted.abort();
+
+        let open = Arc::new(Policy::new(true, &[]).unwrap());
+        let permissive = client(open, Duration::from_secs(2), false).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = tokio::spawn(async move { listener.accept().await.is_ok() });
+        let _ = permissive
+            .get(format!("http://localhost:{port}/"))
+            .timeout(Duration::from_millis(500))
+            .send()
+            .await;
+        assert!(
+            accepted.await.unwrap(),
+            "allowed when private targets are allowed"
+        );
+    }
 }

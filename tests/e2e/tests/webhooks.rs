@@ -405,3 +405,53 @@ async fn ordered_endpoints_get_the_events_of_one_asset_in_order() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_failing_for_five_days_is_disabled() {
+    let stack = Stack::start(false).await;
+    let receiver = Receiver::start().await;
+    receiver.respond_with(503);
+    let hook = subscribe(&stack, &receiver, "/dying").await;
+    // Its last success was six days ago.
+    let sql = format!(
+        "UPDATE webhooks.endpoints SET failing_since = now() - interval '6 days' WHERE id = {}",
+        hook["id"]
+    );
+    let mut conn = stack.env.db.connect().await;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), &mut conn)
+        .await
+        .unwrap();
+    create_asset(&stack, "srv-1").await;
+    let endpoint = poll_until(
+        "the endpoint to be disabled",
+        Duration::from_secs(30),
+        || async {
+            let endpoint = json_get(&stack, &format!("/api/v1/webhooks/{}/", hook["id"])).await;
+            (endpoint["is_active"] == false).then_some(endpoint)
+        },
+    )
+    .await;
+    assert!(
+        endpoint["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("5 days"),
+        "{endpoint}"
+    );
+    // Turning it on again clears the reason and the streak.
+    let enabled = stack
+        .http
+        .patch(stack.url(&format!("/api/v1/webhooks/{}/", hook["id"])))
+        .bearer_auth(&stack.key)
+        .json(&json!({"is_active": true}))
+        .send()
+        .await
+        .unwrap();
+    let enabled: Value = enabled.json().await.unwrap();
+    assert_eq!(enabled["is_active"], true);
+    assert!(
+        enabled["disabled_reason"].is_null() && enabled["failing_since"].is_null(),
+        "{enabled}"
+    );
+    stack.stop().await;
+}

@@ -161,6 +161,17 @@ pub async fn record_batch(pool: &Pool, batch: &[Finished]) -> Result<Vec<i64>, W
         .collect();
     let disabled = conn
         .transaction(async |conn| {
+            // Endpoints first, in id order: deleting an endpoint locks it before its deliveries,
+            // so taking the same order here keeps the two from deadlocking.
+            let mut endpoint_ids: Vec<i64> = batch.iter().map(|f| f.endpoint_id).collect();
+            endpoint_ids.sort_unstable();
+            endpoint_ids.dedup();
+            diesel::sql_query(
+                "SELECT id FROM webhooks.endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            )
+            .bind::<Array<BigInt>, _>(&endpoint_ids)
+            .execute(conn)
+            .await?;
             diesel::insert_into(attempts::table)
                 .values(&rows)
                 .execute(conn)

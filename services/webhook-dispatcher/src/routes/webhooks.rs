@@ -157,6 +157,7 @@ async fn save(
     if reenabled {
         repo::clear_disabled(&context.pool, row.id).await?;
         updated.disabled_reason = None;
+        updated.failing_since = None;
     }
     let name = organization_name(context, updated.organization_id).await?;
     Ok(HttpResponse::Ok().json(WebhookOut::new(updated, name, false)))
