@@ -58,12 +58,30 @@ pub fn subject(envelope: &Envelope) -> String {
 
 /// The webhook `data` object for an event: the payload's fields, as the public contract names them.
 pub fn webhook_data(envelope: &Envelope) -> serde_json::Value {
-    let value = match &envelope.payload {
-        Some(Payload::OrganizationChanged(p)) => serde_json::to_value(p),
-        Some(Payload::AssetChanged(p)) => serde_json::to_value(p),
-        None => Ok(serde_json::Value::Null),
+    match &envelope.payload {
+        Some(Payload::OrganizationChanged(p)) => serde_json::to_value(p).unwrap_or_default(),
+        Some(Payload::AssetChanged(p)) => asset_data(p),
+        None => serde_json::Value::Null,
+    }
+}
+
+/// `asset.created`: the asset as the API returns it; `asset.updated`: that plus `changes`;
+/// `asset.deleted`: id, name, asset_type, serial_number.
+fn asset_data(p: &crate::v1::AssetChanged) -> serde_json::Value {
+    let parsed = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .filter(|v| v.is_object())
     };
-    value.unwrap_or(serde_json::Value::Null)
+    let Some(mut data) = parsed(&p.representation) else {
+        return serde_json::json!({
+            "id": p.id, "name": p.name, "asset_type": p.asset_type, "serial_number": p.serial_number,
+        });
+    };
+    if let (Some(changes), Some(object)) = (parsed(&p.changes), data.as_object_mut()) {
+        object.insert("changes".into(), changes);
+    }
+    data
 }
 
 #[cfg(test)]
@@ -87,6 +105,7 @@ mod tests {
                 serial_number: Some("SN1".into()),
                 created_at: "2026-01-01T00:00:00Z".into(),
                 updated_at: "2026-01-01T00:00:00Z".into(),
+                ..Default::default()
             }),
         );
         let decoded = decode(&encode(&envelope)).unwrap();

@@ -31,14 +31,21 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// The event for an asset change, with the organization's name as inventory knows it.
-pub fn asset_event(event_type: &str, asset: &AssetRow, organization_name: String) -> Envelope {
+/// The event for an asset change: the asset as the API returns it (`representation`) and, for
+/// updates, what changed.
+pub fn asset_event(
+    event_type: &str,
+    asset: &AssetRow,
+    organization_name: &str,
+    representation: Option<serde_json::Value>,
+    changes: Option<serde_json::Value>,
+) -> Envelope {
     new_envelope(
         event_type,
         "inventory",
         Organization {
             id: asset.organization_id,
-            name: organization_name,
+            name: organization_name.to_string(),
         },
         Payload::AssetChanged(AssetChanged {
             id: asset.id,
@@ -47,6 +54,8 @@ pub fn asset_event(event_type: &str, asset: &AssetRow, organization_name: String
             serial_number: asset.serial_number.clone(),
             created_at: rfc3339(asset.created_at),
             updated_at: rfc3339(asset.updated_at),
+            representation: representation.map(|v| v.to_string()).unwrap_or_default(),
+            changes: changes.map(|v| v.to_string()).unwrap_or_default(),
         }),
     )
 }

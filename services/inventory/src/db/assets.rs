@@ -1,6 +1,7 @@
-//! Asset queries. Every read is filtered to the organizations the caller reaches.
+//! Asset queries. Every read is filtered to the organizations the caller reaches, and every
+//! change writes its event to the outbox in the same transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clientstor_db::Pool;
 use clientstor_http::PageRequest;
 use diesel::pg::Pg;
@@ -22,78 +23,185 @@ pub struct AssetRow {
     pub serial_number: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub asset_tag: Option<String>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub hostname: Option<String>,
+    pub ip_address: Option<String>,
+    pub mac_address: Option<String>,
+    pub os_name: Option<String>,
+    pub os_version: Option<String>,
+    pub firmware_version: Option<String>,
+    pub cpu: Option<String>,
+    pub ram_gb: Option<i32>,
+    pub storage: Option<String>,
+    pub status: String,
+    pub purchase_date: Option<NaiveDate>,
+    pub warranty_expiry: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub custom_fields: serde_json::Value,
+    pub needs_reorder: bool,
+    pub source: Option<serde_json::Value>,
+    pub created_by: Option<i64>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = assets)]
-pub struct NewAsset {
-    pub organization_id: i64,
+/// Everything a client writes; `None` clears a field.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = assets, treat_none_as_null = true)]
+pub struct AssetFields {
     pub name: String,
     pub asset_type: String,
+    pub asset_tag: Option<String>,
     pub serial_number: Option<String>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub hostname: Option<String>,
+    pub ip_address: Option<String>,
+    pub mac_address: Option<String>,
+    pub os_name: Option<String>,
+    pub os_version: Option<String>,
+    pub firmware_version: Option<String>,
+    pub cpu: Option<String>,
+    pub ram_gb: Option<i32>,
+    pub storage: Option<String>,
+    pub status: String,
+    pub purchase_date: Option<NaiveDate>,
+    pub warranty_expiry: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub custom_fields: serde_json::Value,
+    pub needs_reorder: bool,
 }
 
-/// Fields a list may be ordered by.
+/// Fields a list may be ordered by: every scalar field the API returns.
 pub const ORDERING_FIELDS: &[&str] = &[
     "id",
     "name",
     "asset_type",
+    "asset_tag",
     "serial_number",
+    "manufacturer",
+    "model",
+    "hostname",
+    "ip_address",
+    "mac_address",
+    "os_name",
+    "os_version",
+    "firmware_version",
+    "cpu",
+    "ram_gb",
+    "storage",
+    "status",
+    "purchase_date",
+    "warranty_expiry",
+    "location",
+    "latitude",
+    "longitude",
+    "needs_reorder",
+    "created_by",
     "created_at",
     "updated_at",
+    "organization",
 ];
 
-/// Inserts the asset and its `asset.created` event in one transaction.
-pub async fn create(pool: &Pool, new: NewAsset) -> Result<(AssetRow, String), InventoryError> {
-    let mut conn = pool.get().await?;
-    let conn: &mut AsyncPgConnection = &mut conn;
-    let result = conn
-        .transaction(async |conn| {
-            let row: AssetRow = diesel::insert_into(assets::table)
-                .values(&new)
-                .returning(AssetRow::as_returning())
-                .get_result(conn)
-                .await?;
-            let org_name =
-                clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
-            let event = asset_event(
-                clientstor_events::types::ASSET_CREATED,
-                &row,
-                org_name.clone(),
-            );
-            clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
-            Ok::<_, diesel::result::Error>((row, org_name))
-        })
-        .await?;
-    Ok(result)
+/// List filters, all optional.
+#[derive(Debug, Default)]
+pub struct AssetFilter {
+    pub search: Vec<String>,
+    pub asset_type: Option<String>,
+    pub status: Option<String>,
+    pub manufacturer: Option<String>,
+    pub needs_reorder: Option<bool>,
+    pub tag: Option<String>,
+    pub serial_number: Option<String>,
+    pub hostname: Option<String>,
+    pub ip_address: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub updated_after: Option<DateTime<Utc>>,
+    pub updated_before: Option<DateTime<Utc>>,
 }
 
-/// Replaces the asset's fields and writes `asset.updated`, in one transaction.
+type Representation = dyn Fn(&AssetRow, &str) -> serde_json::Value + Sync;
+
+/// Inserts the assets and one `asset.created` each, all in one transaction (all or nothing).
+pub async fn create_many(
+    pool: &Pool,
+    organization_id: i64,
+    created_by: i64,
+    items: Vec<AssetFields>,
+    represent: &Representation,
+) -> Result<(Vec<AssetRow>, String), InventoryError> {
+    let mut conn = pool.get().await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    Ok(conn
+        .transaction(async |conn| {
+            let org_name =
+                clientstor_runtime::organizations::name(conn, SCHEMA, organization_id).await?;
+            let rows: Vec<AssetRow> = diesel::insert_into(assets::table)
+                .values(
+                    items
+                        .iter()
+                        .map(|f| {
+                            (
+                                assets::organization_id.eq(organization_id),
+                                assets::created_by.eq(created_by),
+                                f,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .returning(AssetRow::as_returning())
+                .get_results(conn)
+                .await?;
+            for row in &rows {
+                let event = asset_event(
+                    clientstor_events::types::ASSET_CREATED,
+                    row,
+                    &org_name,
+                    Some(represent(row, &org_name)),
+                    None,
+                );
+                clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
+            }
+            Ok::<_, diesel::result::Error>((rows, org_name))
+        })
+        .await?)
+}
+
+/// Replaces the asset's fields and writes `asset.updated` with what changed, in one transaction.
 pub async fn update(
     pool: &Pool,
-    id: i64,
-    new: NewAsset,
+    before: &AssetRow,
+    fields: AssetFields,
+    represent: &Representation,
 ) -> Result<(AssetRow, String), InventoryError> {
     let mut conn = pool.get().await?;
     let conn: &mut AsyncPgConnection = &mut conn;
     Ok(conn
         .transaction(async |conn| {
-            let row: AssetRow = diesel::update(assets::table.find(id))
-                .set((
-                    assets::name.eq(&new.name),
-                    assets::asset_type.eq(&new.asset_type),
-                    assets::serial_number.eq(&new.serial_number),
-                    assets::updated_at.eq(chrono::Utc::now()),
-                ))
+            let row: AssetRow = diesel::update(assets::table.find(before.id))
+                .set((&fields, assets::updated_at.eq(Utc::now())))
                 .returning(AssetRow::as_returning())
                 .get_result(conn)
                 .await?;
             let org_name =
                 clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
+            let (old, new) = (represent(before, &org_name), represent(&row, &org_name));
+            let changes = changes(&old, &new);
             let event = asset_event(
                 clientstor_events::types::ASSET_UPDATED,
                 &row,
-                org_name.clone(),
+                &org_name,
+                Some(new),
+                Some(changes),
             );
             clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
             Ok::<_, diesel::result::Error>((row, org_name))
@@ -101,7 +209,24 @@ pub async fn update(
         .await?)
 }
 
-/// Deletes the asset and writes `asset.deleted` with its last state, in one transaction.
+/// `{"field": [old, new]}` for every field that differs, leaving out the timestamps.
+fn changes(old: &serde_json::Value, new: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let (Some(old), Some(new)) = (old.as_object(), new.as_object()) {
+        for (field, value) in new {
+            if field == "updated_at" {
+                continue;
+            }
+            let before = old.get(field).cloned().unwrap_or_default();
+            if &before != value {
+                out.insert(field.clone(), serde_json::json!([before, value]));
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// Deletes the asset and writes `asset.deleted`, in one transaction.
 pub async fn delete(pool: &Pool, id: i64) -> Result<(), InventoryError> {
     let mut conn = pool.get().await?;
     let conn: &mut AsyncPgConnection = &mut conn;
@@ -112,7 +237,13 @@ pub async fn delete(pool: &Pool, id: i64) -> Result<(), InventoryError> {
             .await?;
         let org_name =
             clientstor_runtime::organizations::name(conn, SCHEMA, row.organization_id).await?;
-        let event = asset_event(clientstor_events::types::ASSET_DELETED, &row, org_name);
+        let event = asset_event(
+            clientstor_events::types::ASSET_DELETED,
+            &row,
+            &org_name,
+            None,
+            None,
+        );
         clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
         Ok::<_, diesel::result::Error>(())
     })
@@ -120,33 +251,76 @@ pub async fn delete(pool: &Pool, id: i64) -> Result<(), InventoryError> {
     Ok(())
 }
 
-fn filtered<'a>(orgs: &'a [i64], search: &'a [String]) -> assets::BoxedQuery<'a, Pg> {
+fn filtered<'a>(orgs: &'a [i64], filter: &'a AssetFilter) -> assets::BoxedQuery<'a, Pg> {
     let mut query = assets::table
         .filter(assets::organization_id.eq_any(orgs))
         .into_boxed();
-    for word in search {
-        let pattern = clientstor_db::like_pattern(word);
+    // One trigram-indexed column holds every search field, lower-cased.
+    for word in &filter.search {
+        query = query
+            .filter(assets::search_text.like(clientstor_db::like_pattern(&word.to_lowercase())));
+    }
+    if let Some(v) = &filter.asset_type {
+        query = query.filter(assets::asset_type.eq(v));
+    }
+    if let Some(v) = &filter.status {
+        query = query.filter(assets::status.eq(v));
+    }
+    if let Some(v) = &filter.manufacturer {
         query = query.filter(
-            assets::name
-                .ilike(pattern.clone())
-                .or(assets::serial_number.ilike(pattern.clone()))
-                .or(assets::asset_type.ilike(pattern)),
+            assets::manufacturer.ilike(
+                v.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_"),
+            ),
         );
+    }
+    if let Some(v) = filter.needs_reorder {
+        query = query.filter(assets::needs_reorder.eq(v));
+    }
+    if let Some(v) = &filter.tag {
+        query = query.filter(assets::tags.contains(vec![v.clone()]));
+    }
+    if let Some(v) = &filter.serial_number {
+        query = query.filter(assets::serial_number.eq(v));
+    }
+    if let Some(v) = &filter.hostname {
+        query = query.filter(assets::hostname.eq(v));
+    }
+    if let Some(v) = &filter.ip_address {
+        query = query.filter(assets::ip_address.eq(v));
+    }
+    if let Some(v) = filter.created_after {
+        query = query.filter(assets::created_at.ge(v));
+    }
+    if let Some(v) = filter.created_before {
+        query = query.filter(assets::created_at.lt(v));
+    }
+    if let Some(v) = filter.updated_after {
+        query = query.filter(assets::updated_at.ge(v));
+    }
+    if let Some(v) = filter.updated_before {
+        query = query.filter(assets::updated_at.lt(v));
     }
     query
 }
 
 fn ordered<'a>(
-    mut query: assets::BoxedQuery<'a, Pg>,
+    query: assets::BoxedQuery<'a, Pg>,
     ordering: &[(String, bool)],
 ) -> assets::BoxedQuery<'a, Pg> {
-    query = clientstor_db::apply_ordering!(query, ordering, {
-        "name" => assets::name,
-        "asset_type" => assets::asset_type,
-        "serial_number" => assets::serial_number,
-        "created_at" => assets::created_at,
-        "updated_at" => assets::updated_at,
-        "id" => assets::id,
+    let query = clientstor_db::apply_ordering!(query, ordering, {
+        "id" => assets::id, "name" => assets::name, "asset_type" => assets::asset_type,
+        "asset_tag" => assets::asset_tag, "serial_number" => assets::serial_number,
+        "manufacturer" => assets::manufacturer, "model" => assets::model, "hostname" => assets::hostname,
+        "ip_address" => assets::ip_address, "mac_address" => assets::mac_address, "os_name" => assets::os_name,
+        "os_version" => assets::os_version, "firmware_version" => assets::firmware_version, "cpu" => assets::cpu,
+        "ram_gb" => assets::ram_gb, "storage" => assets::storage, "status" => assets::status,
+        "purchase_date" => assets::purchase_date, "warranty_expiry" => assets::warranty_expiry,
+        "location" => assets::location, "latitude" => assets::latitude, "longitude" => assets::longitude,
+        "needs_reorder" => assets::needs_reorder, "created_by" => assets::created_by,
+        "created_at" => assets::created_at, "updated_at" => assets::updated_at,
+        "organization" => assets::organization_id,
     });
     // A stable tie-breaker keeps pages from overlapping.
     query.then_order_by(assets::id.asc())
@@ -156,13 +330,13 @@ fn ordered<'a>(
 pub async fn list(
     pool: &Pool,
     orgs: &[i64],
-    search: &[String],
+    filter: &AssetFilter,
     ordering: &[(String, bool)],
     page: PageRequest,
 ) -> Result<(i64, Vec<AssetRow>), InventoryError> {
     let mut conn = pool.get().await?;
-    let count: i64 = filtered(orgs, search).count().get_result(&mut conn).await?;
-    let rows = ordered(filtered(orgs, search), ordering)
+    let count: i64 = filtered(orgs, filter).count().get_result(&mut conn).await?;
+    let rows = ordered(filtered(orgs, filter), ordering)
         .select(AssetRow::as_select())
         .offset(page.offset())
         .limit(page.limit())
@@ -174,13 +348,12 @@ pub async fn list(
 /// The asset, if it belongs to one of `orgs`.
 pub async fn get(pool: &Pool, orgs: &[i64], id: i64) -> Result<AssetRow, InventoryError> {
     let mut conn = pool.get().await?;
-    let row = assets::table
+    Ok(assets::table
         .filter(assets::id.eq(id))
         .filter(assets::organization_id.eq_any(orgs))
         .select(AssetRow::as_select())
         .first(&mut conn)
-        .await?;
-    Ok(row)
+        .await?)
 }
 
 /// Organization names for a set of rows.

@@ -1,143 +1,142 @@
-//! `/api/v1/assets/`: create, list, detail, replace (`PUT`), update (`PATCH`), delete.
+//! `/api/v1/assets/`: create (one, or a JSON array of up to 1,000, all or nothing), list with
+//! search, filters and ordering, detail, replace (`PUT`), update (`PATCH`), delete.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
+use chrono::{DateTime, Utc};
+use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
-use crate::db::assets::{self as repo, AssetRow, NewAsset};
+use super::asset_input;
+use crate::db::assets::{self as repo, AssetFilter, AssetRow};
 
-/// The documented asset types; anything else is a 400.
-pub const ASSET_TYPES: &[&str] = &[
-    "server",
-    "workstation",
-    "laptop",
-    "desktop",
-    "switch",
-    "router",
-    "firewall",
-    "wireless_ap",
-    "patch_panel",
-    "nas",
-    "san",
-    "ups",
-    "pdu",
-    "printer",
-    "phone",
-    "security_camera",
-    "nvr",
-    "iot_device",
-    "rack",
-    "virtual_machine",
-    "mobile",
-    "other",
-];
+const MAX_BULK: usize = 1000;
 
-#[derive(Debug, Default, Deserialize)]
-struct AssetInput {
-    name: Option<String>,
-    asset_type: Option<String>,
-    serial_number: Option<String>,
-    organization: Option<i64>,
-}
-
-/// `PATCH` body: absent fields stay, `null` clears a nullable one.
-#[derive(Debug, Deserialize)]
-struct AssetPatch {
-    name: Option<String>,
-    asset_type: Option<String>,
-    #[serde(default, deserialize_with = "clientstor_http::input::nullable")]
-    serial_number: Option<Option<String>>,
-}
-
-#[derive(Debug, Serialize)]
-struct AssetOut {
-    id: i64,
-    organization: i64,
-    organization_name: String,
-    name: String,
-    asset_type: String,
-    serial_number: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl AssetOut {
-    fn new(row: AssetRow, organization_name: String) -> Self {
-        AssetOut {
-            id: row.id,
-            organization: row.organization_id,
-            organization_name,
-            name: row.name,
-            asset_type: row.asset_type,
-            serial_number: row.serial_number,
-            created_at: row
-                .created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            updated_at: row
-                .updated_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        }
-    }
-}
-
-fn validate(input: AssetInput, organization_id: i64) -> Result<NewAsset, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let name = input.name.map(|n| n.trim().to_string()).unwrap_or_default();
-    if name.is_empty() {
-        errors
-            .entry("name".into())
-            .or_default()
-            .push("This field is required.".into());
-    } else if name.chars().count() > 255 {
-        errors
-            .entry("name".into())
-            .or_default()
-            .push("Ensure this field has no more than 255 characters.".into());
-    }
-    let asset_type = input.asset_type.unwrap_or_else(|| "other".into());
-    if !ASSET_TYPES.contains(&asset_type.as_str()) {
-        errors
-            .entry("asset_type".into())
-            .or_default()
-            .push(format!("\"{asset_type}\" is not a valid choice."));
-    }
-    let serial_number = input
-        .serial_number
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    if serial_number
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > 255)
-    {
-        errors
-            .entry("serial_number".into())
-            .or_default()
-            .push("Ensure this field has no more than 255 characters.".into());
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    Ok(NewAsset {
-        organization_id,
-        name,
-        asset_type,
-        serial_number,
+/// The asset as the API returns it (and as `asset.created` carries it).
+pub fn represent(row: &AssetRow, organization_name: &str) -> Value {
+    json!({
+        "id": row.id,
+        "organization": row.organization_id,
+        "organization_name": organization_name,
+        "name": row.name,
+        "asset_type": row.asset_type,
+        "asset_tag": row.asset_tag,
+        "serial_number": row.serial_number,
+        "manufacturer": row.manufacturer,
+        "model": row.model,
+        "hostname": row.hostname,
+        "ip_address": row.ip_address,
+        "mac_address": row.mac_address,
+        "os_name": row.os_name,
+        "os_version": row.os_version,
+        "firmware_version": row.firmware_version,
+        "cpu": row.cpu,
+        "ram_gb": row.ram_gb,
+        "storage": row.storage,
+        "status": row.status,
+        "purchase_date": row.purchase_date,
+        "warranty_expiry": row.warranty_expiry,
+        "location": row.location,
+        "latitude": row.latitude,
+        "longitude": row.longitude,
+        "notes": row.notes,
+        "tags": row.tags,
+        "custom_fields": row.custom_fields,
+        "needs_reorder": row.needs_reorder,
+        "source": row.source,
+        "created_by": row.created_by,
+        "created_at": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "updated_at": row.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     })
+}
+
+fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
+    value
+        .as_object()
+        .ok_or_else(|| ApiError::BadRequest("Expected a JSON object.".into()))
+}
+
+fn requested_org(map: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
+    match map.get("organization") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::field("organization", "A valid integer is required.")),
+    }
 }
 
 async fn create(
     principal: Principal,
     context: web::Data<Context>,
-    body: web::Json<AssetInput>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let org = principal.target_org(input.organization)?;
+    let body = body.into_inner();
+    let (items, bulk) = match &body {
+        Value::Array(items) => (items.clone(), true),
+        other => (vec![other.clone()], false),
+    };
+    if items.is_empty() || items.len() > MAX_BULK {
+        return Err(ApiError::field(
+            "non_field_errors",
+            format!("Send between 1 and {MAX_BULK} assets."),
+        ));
+    }
+    // Every item goes to one organization: the query's, else the first item's, else home.
+    let org = principal.target_org(requested_org(object(&items[0])?)?)?;
     principal.require(org, "assets_create")?;
-    let new = validate(input, org)?;
-    let (row, org_name) = repo::create(&context.pool, new).await?;
+    let mut fields = Vec::with_capacity(items.len());
+    let mut report = Vec::with_capacity(items.len());
+    let mut failed = false;
+    for item in &items {
+        match item.as_object().map(asset_input::parse) {
+            Some(Ok(parsed)) => {
+                fields.push(parsed);
+                report.push(json!({}));
+            }
+            Some(Err(errors)) => {
+                failed = true;
+                report.push(json!(errors));
+            }
+            None => {
+                failed = true;
+                report.push(json!({"non_field_errors": ["Expected a JSON object."]}));
+            }
+        }
+    }
+    if failed {
+        return Err(if bulk {
+            ApiError::ValidationBody(Value::Array(report))
+        } else {
+            ApiError::ValidationBody(report.remove(0))
+        });
+    }
+    let (rows, org_name) =
+        repo::create_many(&context.pool, org, principal.uid, fields, &represent).await?;
     context.outbox.notify();
-    Ok(HttpResponse::Created().json(AssetOut::new(row, org_name)))
+    let mut created: Vec<Value> = rows.iter().map(|r| represent(r, &org_name)).collect();
+    Ok(HttpResponse::Created().json(if bulk {
+        Value::Array(created)
+    } else {
+        created.remove(0)
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct Filters {
+    asset_type: Option<String>,
+    status: Option<String>,
+    manufacturer: Option<String>,
+    needs_reorder: Option<bool>,
+    tag: Option<String>,
+    serial_number: Option<String>,
+    hostname: Option<String>,
+    ip_address: Option<String>,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
+    updated_after: Option<DateTime<Utc>>,
+    updated_before: Option<DateTime<Utc>>,
 }
 
 async fn list(
@@ -145,23 +144,59 @@ async fn list(
     principal: Principal,
     context: web::Data<Context>,
     query: web::Query<ListQuery>,
+    filters: web::Query<Filters>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::from_request(&req)?;
     let ordering = query.ordering(repo::ORDERING_FIELDS)?;
+    let f = filters.into_inner();
+    let filter = AssetFilter {
+        search: query.search_words(),
+        asset_type: f.asset_type,
+        status: f.status,
+        manufacturer: f.manufacturer,
+        needs_reorder: f.needs_reorder,
+        tag: f.tag,
+        serial_number: f.serial_number,
+        hostname: f.hostname,
+        ip_address: f.ip_address,
+        created_after: f.created_after,
+        created_before: f.created_before,
+        updated_after: f.updated_after,
+        updated_before: f.updated_before,
+    };
     let orgs = principal.orgs_with("assets_view");
-    let (count, rows) =
-        repo::list(&context.pool, &orgs, &query.search_words(), &ordering, page).await?;
+    let (count, rows) = repo::list(&context.pool, &orgs, &filter, &ordering, page).await?;
     let mut ids: Vec<i64> = rows.iter().map(|r| r.organization_id).collect();
+    ids.sort_unstable();
     ids.dedup();
     let names = repo::organization_names(&context.pool, &ids).await?;
-    let results = rows
-        .into_iter()
+    let results: Vec<Value> = rows
+        .iter()
         .map(|row| {
-            let name = names.get(&row.organization_id).cloned().unwrap_or_default();
-            AssetOut::new(row, name)
+            represent(
+                row,
+                names.get(&row.organization_id).map_or("", String::as_str),
+            )
         })
         .collect();
     Ok(HttpResponse::Ok().json(Page::new(&req, page, count, results)?))
+}
+
+async fn visible(
+    principal: &Principal,
+    context: &Context,
+    raw: &str,
+) -> Result<AssetRow, ApiError> {
+    // A non-numeric id names no asset: 404, like any other unknown id.
+    let id: i64 = raw.parse().map_err(|_| ApiError::not_found())?;
+    Ok(repo::get(&context.pool, &principal.orgs_with("assets_view"), id).await?)
+}
+
+async fn name_of(context: &Context, org: i64) -> Result<String, ApiError> {
+    Ok(repo::organization_names(&context.pool, &[org])
+        .await?
+        .remove(&org)
+        .unwrap_or_default())
 }
 
 async fn detail(
@@ -169,59 +204,47 @@ async fn detail(
     context: web::Data<Context>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    // A non-numeric id names no asset: 404, like any other unknown id.
-    let id: i64 = path.parse().map_err(|_| ApiError::not_found())?;
-    let orgs = principal.orgs_with("assets_view");
-    let row = repo::get(&context.pool, &orgs, id).await?;
-    let names = repo::organization_names(&context.pool, &[row.organization_id]).await?;
-    let name = names.get(&row.organization_id).cloned().unwrap_or_default();
-    Ok(HttpResponse::Ok().json(AssetOut::new(row, name)))
+    let row = visible(&principal, &context, &path).await?;
+    let name = name_of(&context, row.organization_id).await?;
+    Ok(HttpResponse::Ok().json(represent(&row, &name)))
 }
 
-/// The asset if the caller may see it (else 404), after checking `permission` in its organization.
-async fn editable(
-    principal: &Principal,
+async fn save(
     context: &Context,
-    raw: &str,
-    permission: &str,
-) -> Result<AssetRow, ApiError> {
-    let id: i64 = raw.parse().map_err(|_| ApiError::not_found())?;
-    let row = repo::get(&context.pool, &principal.orgs_with("assets_view"), id).await?;
-    principal.require(row.organization_id, permission)?;
-    Ok(row)
+    before: AssetRow,
+    body: &Map<String, Value>,
+) -> Result<HttpResponse, ApiError> {
+    let fields = asset_input::parse(body).map_err(ApiError::Validation)?;
+    let (row, org_name) = repo::update(&context.pool, &before, fields, &represent).await?;
+    context.outbox.notify();
+    Ok(HttpResponse::Ok().json(represent(&row, &org_name)))
 }
 
 async fn replace(
     principal: Principal,
     context: web::Data<Context>,
     path: web::Path<String>,
-    body: web::Json<AssetInput>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = editable(&principal, &context, &path, "assets_edit").await?;
-    let new = validate(body.into_inner(), row.organization_id)?;
-    let (row, org_name) = repo::update(&context.pool, row.id, new).await?;
-    context.outbox.notify();
-    Ok(HttpResponse::Ok().json(AssetOut::new(row, org_name)))
+    let row = visible(&principal, &context, &path).await?;
+    principal.require(row.organization_id, "assets_edit")?;
+    save(&context, row, object(&body)?).await
 }
 
 async fn patch(
     principal: Principal,
     context: web::Data<Context>,
     path: web::Path<String>,
-    body: web::Json<AssetPatch>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = editable(&principal, &context, &path, "assets_edit").await?;
-    let patch = body.into_inner();
-    let merged = AssetInput {
-        name: Some(patch.name.unwrap_or(row.name)),
-        asset_type: Some(patch.asset_type.unwrap_or(row.asset_type)),
-        serial_number: patch.serial_number.unwrap_or(row.serial_number),
-        organization: None,
-    };
-    let new = validate(merged, row.organization_id)?;
-    let (row, org_name) = repo::update(&context.pool, row.id, new).await?;
-    context.outbox.notify();
-    Ok(HttpResponse::Ok().json(AssetOut::new(row, org_name)))
+    let row = visible(&principal, &context, &path).await?;
+    principal.require(row.organization_id, "assets_edit")?;
+    // Absent fields keep their value; `null` clears a nullable one.
+    let mut merged = represent(&row, "").as_object().cloned().unwrap_or_default();
+    for (field, value) in object(&body)? {
+        merged.insert(field.clone(), value.clone());
+    }
+    save(&context, row, &merged).await
 }
 
 async fn delete(
@@ -229,7 +252,8 @@ async fn delete(
     context: web::Data<Context>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = editable(&principal, &context, &path, "assets_delete").await?;
+    let row = visible(&principal, &context, &path).await?;
+    principal.require(row.organization_id, "assets_delete")?;
     repo::delete(&context.pool, row.id).await?;
     context.outbox.notify();
     Ok(HttpResponse::NoContent().finish())
@@ -251,6 +275,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> serde_json::Value {
-    clientstor_runtime::openapi::resource("/api/v1/assets/", "asset", "lcrpud", &["organization"])
+pub fn openapi_paths() -> Value {
+    clientstor_runtime::openapi::resource(
+        "/api/v1/assets/",
+        "asset",
+        "lcrpud",
+        &[
+            "organization",
+            "asset_type",
+            "status",
+            "manufacturer",
+            "needs_reorder",
+            "tag",
+            "serial_number",
+            "hostname",
+            "ip_address",
+            "created_after",
+            "created_before",
+            "updated_after",
+            "updated_before",
+        ],
+    )
 }

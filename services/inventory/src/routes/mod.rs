@@ -1,6 +1,7 @@
 //! HTTP routes of the inventory service. The gateway forwards `/api/v1/…` here with a signed
 //! principal; `/api/<resource>/` aliases are rewritten by the gateway.
 
+mod asset_input;
 mod assets;
 
 use actix_web::web;

@@ -1,0 +1,288 @@
+//! Reading and checking asset input. Every bad field is reported at once; nothing is written
+//! unless all of them are good.
+
+use std::net::IpAddr;
+
+use chrono::NaiveDate;
+use clientstor_http::ValidationErrors;
+use serde_json::{Map, Value};
+
+use crate::db::assets::AssetFields;
+
+/// The documented asset types; anything else is a 400.
+pub const ASSET_TYPES: &[&str] = &[
+    "server",
+    "workstation",
+    "laptop",
+    "desktop",
+    "switch",
+    "router",
+    "firewall",
+    "wireless_ap",
+    "patch_panel",
+    "nas",
+    "san",
+    "ups",
+    "pdu",
+    "printer",
+    "phone",
+    "security_camera",
+    "nvr",
+    "iot_device",
+    "rack",
+    "virtual_machine",
+    "mobile",
+    "other",
+];
+pub const STATUSES: &[&str] = &["active", "inactive", "in_repair", "retired"];
+
+struct Reader<'a> {
+    map: &'a Map<String, Value>,
+    errors: ValidationErrors,
+}
+
+impl Reader<'_> {
+    fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .entry(field.to_string())
+            .or_default()
+            .push(message.into());
+    }
+
+    /// An optional string: absent, null or blank is `None`.
+    fn text(&mut self, field: &str, max: usize) -> Option<String> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                if s.chars().count() > max {
+                    self.fail(
+                        field,
+                        format!("Ensure this field has no more than {max} characters."),
+                    );
+                }
+                (!s.is_empty()).then(|| s.to_string())
+            }
+            Some(_) => {
+                self.fail(field, "Not a valid string.");
+                None
+            }
+        }
+    }
+
+    fn choice(&mut self, field: &str, choices: &[&str], default: &str) -> String {
+        let value = self.text(field, 50).unwrap_or_else(|| default.to_string());
+        if !choices.contains(&value.as_str()) {
+            self.fail(field, format!("\"{value}\" is not a valid choice."));
+        }
+        value
+    }
+
+    fn number(&mut self, field: &str, min: f64, max: f64) -> Option<f64> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(v) if (min..=max).contains(&v) => Some(v),
+                _ => {
+                    self.fail(
+                        field,
+                        format!("Ensure this value is between {min} and {max}."),
+                    );
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(field, "A valid number is required.");
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, field: &str) -> Option<NaiveDate> {
+        let text = self.text(field, 10)?;
+        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            Ok(date) => Some(date),
+            Err(_) => {
+                self.fail(field, "Date has wrong format. Use YYYY-MM-DD.");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, field: &str) -> bool {
+        match self.map.get(field) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.fail(field, "Must be true or false.");
+                false
+            }
+        }
+    }
+}
+
+/// `aa:bb:cc:dd:ee:ff` from any of the usual spellings (colons, dashes, dots, none).
+pub fn normalise_mac(text: &str) -> Option<String> {
+    let hex: String = text
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
+    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let hex = hex.to_ascii_lowercase();
+    Some(
+        (0..6)
+            .map(|i| &hex[i * 2..i * 2 + 2])
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
+}
+
+/// Reads a complete asset from a JSON object (create and `PUT`; `PATCH` merges first).
+pub fn parse(map: &Map<String, Value>) -> Result<AssetFields, ValidationErrors> {
+    let mut r = Reader {
+        map,
+        errors: ValidationErrors::new(),
+    };
+    let name = r.text("name", 255);
+    if name.is_none() && !r.errors.contains_key("name") {
+        r.fail("name", "This field is required.");
+    }
+    let ip_address = r
+        .text("ip_address", 64)
+        .and_then(|ip| match ip.parse::<IpAddr>() {
+            Ok(addr) => Some(addr.to_string()),
+            Err(_) => {
+                r.fail("ip_address", "Enter a valid IPv4 or IPv6 address.");
+                None
+            }
+        });
+    let mac_address = r
+        .text("mac_address", 32)
+        .and_then(|mac| match normalise_mac(&mac) {
+            Some(mac) => Some(mac),
+            None => {
+                r.fail(
+                    "mac_address",
+                    "Enter a valid MAC address, e.g. aa:bb:cc:dd:ee:ff.",
+                );
+                None
+            }
+        });
+    let ram_gb = r.number("ram_gb", 0.0, 1_048_576.0).map(|v| v as i32);
+    if r.map
+        .get("ram_gb")
+        .and_then(Value::as_f64)
+        .is_some_and(|v| v.fract() != 0.0)
+    {
+        r.fail("ram_gb", "A whole number is required.");
+    }
+    let tags = match r.map.get("tags") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => {
+            let mut tags: Vec<String> = Vec::new();
+            for item in items {
+                match item.as_str().map(str::trim) {
+                    Some(tag) if !tag.is_empty() && tag.chars().count() <= 100 => {
+                        if !tags.iter().any(|t| t == tag) {
+                            tags.push(tag.to_string());
+                        }
+                    }
+                    _ => r.fail(
+                        "tags",
+                        "Each tag is a non-empty string of at most 100 characters.",
+                    ),
+                }
+            }
+            tags
+        }
+        Some(_) => {
+            r.fail("tags", "Expected a list of strings.");
+            Vec::new()
+        }
+    };
+    let custom_fields = match r.map.get("custom_fields") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(Value::Object(o)) => Value::Object(o.clone()),
+        Some(_) => {
+            r.fail("custom_fields", "Expected a JSON object.");
+            Value::Null
+        }
+    };
+    let fields = AssetFields {
+        name: name.unwrap_or_default(),
+        asset_type: r.choice("asset_type", ASSET_TYPES, "other"),
+        asset_tag: r.text("asset_tag", 100),
+        serial_number: r.text("serial_number", 255),
+        manufacturer: r.text("manufacturer", 255),
+        model: r.text("model", 255),
+        hostname: r.text("hostname", 255),
+        ip_address,
+        mac_address,
+        os_name: r.text("os_name", 100),
+        os_version: r.text("os_version", 100),
+        firmware_version: r.text("firmware_version", 100),
+        cpu: r.text("cpu", 200),
+        ram_gb,
+        storage: r.text("storage", 200),
+        status: r.choice("status", STATUSES, "active"),
+        purchase_date: r.date("purchase_date"),
+        warranty_expiry: r.date("warranty_expiry"),
+        location: r.text("location", 255),
+        latitude: r.number("latitude", -90.0, 90.0),
+        longitude: r.number("longitude", -180.0, 180.0),
+        notes: r.text("notes", 100_000).unwrap_or_default(),
+        tags,
+        custom_fields,
+        needs_reorder: r.boolean("needs_reorder"),
+    };
+    if r.errors.is_empty() {
+        Ok(fields)
+    } else {
+        Err(r.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn normalises_and_validates() {
+        let fields = parse(&map(serde_json::json!({
+            "name": " core-sw ", "asset_type": "switch", "mac_address": "AA-BB-CC-DD-EE-0F",
+            "ip_address": "2001:db8::1", "tags": ["core", "core", "dc1"], "purchase_date": "2024-02-29"
+        })))
+        .unwrap();
+        assert_eq!(fields.name, "core-sw");
+        assert_eq!(fields.mac_address.as_deref(), Some("aa:bb:cc:dd:ee:0f"));
+        assert_eq!(fields.tags, vec!["core", "dc1"]);
+        assert_eq!(fields.status, "active");
+        let errors = parse(&map(serde_json::json!({
+            "asset_type": "toaster", "ip_address": "300.1.1.1", "mac_address": "zz", "latitude": 91,
+            "purchase_date": "2024-13-01", "tags": "x", "custom_fields": [], "ram_gb": 1.5
+        })))
+        .unwrap_err();
+        for field in [
+            "name",
+            "asset_type",
+            "ip_address",
+            "mac_address",
+            "latitude",
+            "purchase_date",
+            "tags",
+            "custom_fields",
+            "ram_gb",
+        ] {
+            assert!(
+                errors.contains_key(field),
+                "{field} not reported: {errors:?}"
+            );
+        }
+    }
+}
