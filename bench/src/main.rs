@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clientstor_e2e::Stack;
 use serde_json::json;
 
-struct Figures {
+pub struct Figures {
     name: &'static str,
     requests: usize,
     seconds: f64,
@@ -18,29 +18,64 @@ struct Figures {
     statuses: String,
 }
 
-/// `connections` loops each sending requests back to back for `duration`.
-async fn load(
+/// `connections` loops each sending GETs back to back for `duration`.
+pub async fn load(
     name: &'static str,
     url: String,
     headers: Vec<(String, String)>,
     connections: usize,
     duration: Duration,
 ) -> Figures {
+    load_with(name, connections, duration, move |client, _| {
+        let mut request = client.get(&url);
+        for (k, v) in &headers {
+            request = request.header(k, v);
+        }
+        request
+    })
+    .await
+}
+
+/// `connections` loops each creating an asset per request for `duration`.
+pub async fn post_load(
+    name: &'static str,
+    url: String,
+    key: &str,
+    connections: usize,
+    duration: Duration,
+) -> Figures {
+    let key = key.to_string();
+    load_with(name, connections, duration, move |client, i| {
+        client
+            .post(&url)
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"name": format!("bench-create-{i}"), "asset_type": "server"}))
+    })
+    .await
+}
+
+/// `connections` loops each sending the request `make` builds, back to back, for `duration`.
+async fn load_with<F>(
+    name: &'static str,
+    connections: usize,
+    duration: Duration,
+    make: F,
+) -> Figures
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Clone + Send + 'static,
+{
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .build()
         .unwrap();
     let started = Instant::now();
     let tasks = (0..connections).map(|_| {
-        let (client, url, headers) = (client.clone(), url.clone(), headers.clone());
+        let (client, make) = (client.clone(), make.clone());
         tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
             while started.elapsed() < duration {
-                let mut request = client.get(&url);
-                for (k, v) in &headers {
-                    request = request.header(k, v);
-                }
+                let request = make(&client, latencies.len());
                 let sent = Instant::now();
                 let status = match request.send().await {
                     Ok(response) => {
@@ -83,6 +118,7 @@ async fn load(
     }
 }
 
+mod assets;
 mod webhooks;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -100,15 +136,35 @@ async fn main() {
         .unwrap_or(1);
     let gateway = gateway_section(seconds, connections).await;
     let webhooks = webhooks::section(seconds).await;
+    let assets = assets::section(seconds, connections).await;
     let report = format!(
         "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh → `cargo run --release -p clientstor-bench`) on {} \
          with {cores} cores. The load generator, the services, Postgres and RabbitMQ share the machine, so compare \
-         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}",
+         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}",
         chrono::Utc::now().format("%Y-%m-%d"),
     );
     println!("{report}");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md");
     std::fs::write(&path, report).unwrap();
+}
+
+/// The figures as a Markdown table.
+pub fn table(results: &[Figures]) -> String {
+    let mut table = String::from(
+        "| scenario | requests/s | p50 ms | p90 ms | p99 ms | statuses |\n|---|---|---|---|---|---|\n",
+    );
+    for f in results {
+        table.push_str(&format!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |\n",
+            f.name,
+            f.requests as f64 / f.seconds,
+            f.p50_ms,
+            f.p90_ms,
+            f.p99_ms,
+            f.statuses
+        ));
+    }
+    table
 }
 
 async fn gateway_section(seconds: u64, connections: usize) -> String {
@@ -196,20 +252,7 @@ async fn gateway_section(seconds: u64, connections: usize) -> String {
     ];
     stack.stop().await;
 
-    let mut table = String::from(
-        "| scenario | requests/s | p50 ms | p90 ms | p99 ms | statuses |\n|---|---|---|---|---|---|\n",
-    );
-    for f in &results {
-        table.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |\n",
-            f.name,
-            f.requests as f64 / f.seconds,
-            f.p50_ms,
-            f.p90_ms,
-            f.p99_ms,
-            f.statuses
-        ));
-    }
+    let table = table(&results);
     let (gw, direct) = (&results[0], &results[1]);
     let summary = format!(
         "Gateway vs direct, same run: throughput ratio {:.2}; added latency p50 {:+.2} ms, p99 {:+.2} ms.\n",
