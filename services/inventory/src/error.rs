@@ -24,6 +24,17 @@ impl From<InventoryError> for ApiError {
                 ApiError::Unavailable
             }
             InventoryError::Database(diesel::result::Error::NotFound) => ApiError::not_found(),
+            InventoryError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => {
+                // Unique indexes are named <table>_<field>, e.g. vehicles_vin.
+                let field = info
+                    .constraint_name()
+                    .and_then(|c| c.split_once('_').map(|(_, f)| f.to_string()))
+                    .unwrap_or_else(|| "non_field_errors".into());
+                ApiError::field(&field, "A record with this value already exists.")
+            }
             InventoryError::Database(e) => ApiError::internal(e),
         }
     }

@@ -36,3 +36,37 @@ diesel::table! {
         search_text -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    inventory.vehicles (id) {
+        id -> Int8,
+        organization_id -> Int8,
+        name -> Text,
+        vehicle_type -> Text,
+        make -> Nullable<Text>,
+        model -> Nullable<Text>,
+        year -> Nullable<Int4>,
+        color -> Nullable<Text>,
+        vin -> Nullable<Text>,
+        license_plate -> Nullable<Text>,
+        status -> Text,
+        condition -> Text,
+        current_mileage -> Int4,
+        insurance_provider -> Nullable<Text>,
+        insurance_policy_number -> Nullable<Text>,
+        insurance_expires_at -> Nullable<Date>,
+        registration_expires_at -> Nullable<Date>,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        last_location_update -> Nullable<Timestamptz>,
+        assigned_to -> Nullable<Int8>,
+        purchase_date -> Nullable<Date>,
+        purchase_price_cents -> Nullable<Int8>,
+        notes -> Text,
+        rmm_device -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(assets, vehicles);

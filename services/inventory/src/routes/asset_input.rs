@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
-use chrono::NaiveDate;
 use clientstor_http::ValidationErrors;
 use serde_json::{Map, Value};
 
+use super::reader::Reader;
 use crate::db::assets::AssetFields;
 
 /// The documented asset types; anything else is a 400.
@@ -35,91 +35,6 @@ pub const ASSET_TYPES: &[&str] = &[
     "other",
 ];
 pub const STATUSES: &[&str] = &["active", "inactive", "in_repair", "retired"];
-
-struct Reader<'a> {
-    map: &'a Map<String, Value>,
-    errors: ValidationErrors,
-}
-
-impl Reader<'_> {
-    fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors
-            .entry(field.to_string())
-            .or_default()
-            .push(message.into());
-    }
-
-    /// An optional string: absent, null or blank is `None`.
-    fn text(&mut self, field: &str, max: usize) -> Option<String> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => {
-                let s = s.trim();
-                if s.chars().count() > max {
-                    self.fail(
-                        field,
-                        format!("Ensure this field has no more than {max} characters."),
-                    );
-                }
-                (!s.is_empty()).then(|| s.to_string())
-            }
-            Some(_) => {
-                self.fail(field, "Not a valid string.");
-                None
-            }
-        }
-    }
-
-    fn choice(&mut self, field: &str, choices: &[&str], default: &str) -> String {
-        let value = self.text(field, 50).unwrap_or_else(|| default.to_string());
-        if !choices.contains(&value.as_str()) {
-            self.fail(field, format!("\"{value}\" is not a valid choice."));
-        }
-        value
-    }
-
-    fn number(&mut self, field: &str, min: f64, max: f64) -> Option<f64> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => match n.as_f64() {
-                Some(v) if (min..=max).contains(&v) => Some(v),
-                _ => {
-                    self.fail(
-                        field,
-                        format!("Ensure this value is between {min} and {max}."),
-                    );
-                    None
-                }
-            },
-            Some(_) => {
-                self.fail(field, "A valid number is required.");
-                None
-            }
-        }
-    }
-
-    fn date(&mut self, field: &str) -> Option<NaiveDate> {
-        let text = self.text(field, 10)?;
-        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-            Ok(date) => Some(date),
-            Err(_) => {
-                self.fail(field, "Date has wrong format. Use YYYY-MM-DD.");
-                None
-            }
-        }
-    }
-
-    fn boolean(&mut self, field: &str) -> bool {
-        match self.map.get(field) {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                self.fail(field, "Must be true or false.");
-                false
-            }
-        }
-    }
-}
 
 /// `aa:bb:cc:dd:ee:ff` from any of the usual spellings (colons, dashes, dots, none).
 pub fn normalise_mac(text: &str) -> Option<String> {

@@ -3,13 +3,17 @@
 
 mod asset_input;
 mod assets;
+mod reader;
+mod vehicle_input;
+mod vehicles;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     assets::configure(cfg);
+    vehicles::configure(cfg);
 }
 
 pub fn openapi_paths() -> serde_json::Value {
-    assets::openapi_paths()
+    clientstor_runtime::openapi::paths(vec![assets::openapi_paths(), vehicles::openapi_paths()])
 }

@@ -1,0 +1,127 @@
+//! Reading and checking vehicle input.
+
+use clientstor_http::ValidationErrors;
+use serde_json::{Map, Value};
+
+use super::reader::Reader;
+use crate::db::vehicles::VehicleFields;
+
+pub const VEHICLE_TYPES: &[&str] = &[
+    "sedan",
+    "suv",
+    "truck",
+    "van",
+    "cargo_van",
+    "pickup",
+    "other",
+];
+pub const STATUSES: &[&str] = &["active", "inactive", "maintenance", "retired"];
+pub const CONDITIONS: &[&str] = &["excellent", "good", "fair", "poor", "needs_repair"];
+
+/// 17 characters of `[A-HJ-NPR-Z0-9]` (no I, O or Q); the check digit is not required.
+pub fn valid_vin(vin: &str) -> bool {
+    vin.len() == 17
+        && vin.bytes().all(|b| {
+            (b.is_ascii_uppercase() && !matches!(b, b'I' | b'O' | b'Q')) || b.is_ascii_digit()
+        })
+}
+
+/// A decimal amount with at most two places, from a number or a string, in cents.
+fn cents(value: &Value) -> Option<i64> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return None,
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > 2
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(fraction)
+}
+
+pub fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// Reads a complete vehicle from a JSON object (create and `PUT`; `PATCH` merges first).
+pub fn parse(map: &Map<String, Value>) -> Result<VehicleFields, ValidationErrors> {
+    let mut r = Reader::new(map);
+    let name = r.text("name", 200);
+    if name.is_none() && !r.errors.contains_key("name") {
+        r.fail("name", "This field is required.");
+    }
+    let vin = r.text("vin", 17).map(|v| v.to_ascii_uppercase());
+    if vin.as_deref().is_some_and(|v| !valid_vin(v)) {
+        r.fail("vin", "A VIN is 17 letters and digits, without I, O or Q.");
+    }
+    let year = r.number("year", 1900.0, 2100.0).map(|y| y as i32);
+    let current_mileage = r
+        .number("current_mileage", 0.0, 10_000_000.0)
+        .map_or(0, |m| m as i32);
+    let assigned_to = r.number("assigned_to", 1.0, 9.0e15).map(|v| v as i64);
+    let purchase_price_cents = match map.get("purchase_price") {
+        None | Some(Value::Null) => None,
+        Some(value) => match cents(value) {
+            Some(c) => Some(c),
+            None => {
+                r.fail(
+                    "purchase_price",
+                    "A positive amount with at most two decimal places is required.",
+                );
+                None
+            }
+        },
+    };
+    let fields = VehicleFields {
+        name: name.unwrap_or_default(),
+        vehicle_type: r.choice("vehicle_type", VEHICLE_TYPES, "other"),
+        make: r.text("make", 100),
+        model: r.text("model", 100),
+        year,
+        color: r.text("color", 50),
+        vin,
+        license_plate: r.text("license_plate", 20),
+        status: r.choice("status", STATUSES, "active"),
+        condition: r.choice("condition", CONDITIONS, "good"),
+        current_mileage,
+        insurance_provider: r.text("insurance_provider", 200),
+        insurance_policy_number: r.text("insurance_policy_number", 100),
+        insurance_expires_at: r.date("insurance_expires_at"),
+        registration_expires_at: r.date("registration_expires_at"),
+        latitude: r.number("latitude", -90.0, 90.0),
+        longitude: r.number("longitude", -180.0, 180.0),
+        assigned_to,
+        purchase_date: r.date("purchase_date"),
+        purchase_price_cents,
+        notes: r.text("notes", 100_000).unwrap_or_default(),
+    };
+    if r.errors.is_empty() {
+        Ok(fields)
+    } else {
+        Err(r.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vins_and_money() {
+        assert!(valid_vin("1HGCM82633A004352"));
+        assert!(!valid_vin("1HGCM82633A00435"), "16 characters");
+        assert!(!valid_vin("1HGCM82633A00435O"), "no O");
+        assert_eq!(cents(&serde_json::json!("12345.6")), Some(1_234_560));
+        assert_eq!(cents(&serde_json::json!(99.99)), Some(9_999));
+        assert_eq!(cents(&serde_json::json!("1.234")), None);
+        assert_eq!(cents(&serde_json::json!("-5")), None);
+        assert_eq!(money(1_234_560), "12345.60");
+    }
+}
