@@ -334,24 +334,15 @@ pub async fn list(
     ordering: &[(String, bool)],
     page: PageRequest,
 ) -> Result<(i64, Vec<AssetRow>), InventoryError> {
-    // The count and the page run side by side on two connections: on large results each
-    // costs about the same, so this halves the answer time.
-    let count = async {
-        let mut conn = pool.get().await?;
-        let count: i64 = filtered(orgs, filter).count().get_result(&mut conn).await?;
-        Ok::<_, InventoryError>(count)
-    };
-    let rows = async {
-        let mut conn = pool.get().await?;
-        let rows = ordered(filtered(orgs, filter), ordering)
-            .select(AssetRow::as_select())
-            .offset(page.offset())
-            .limit(page.limit())
-            .load(&mut conn)
-            .await?;
-        Ok::<_, InventoryError>(rows)
-    };
-    tokio::try_join!(count, rows)
+    let mut conn = pool.get().await?;
+    let count: i64 = filtered(orgs, filter).count().get_result(&mut conn).await?;
+    let rows = ordered(filtered(orgs, filter), ordering)
+        .select(AssetRow::as_select())
+        .offset(page.offset())
+        .limit(page.limit())
+        .load(&mut conn)
+        .await?;
+    Ok((count, rows))
 }
 
 /// The asset, if it belongs to one of `orgs`.
