@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::asset_input;
+use super::reader::{merged, object};
 use crate::db::assets::{self as repo, AssetFilter, AssetRow};
 
 const MAX_BULK: usize = 1000;
@@ -49,12 +50,6 @@ pub fn represent(row: &AssetRow, organization_name: &str) -> Value {
         "created_at": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "updated_at": row.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     })
-}
-
-fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
-    value
-        .as_object()
-        .ok_or_else(|| ApiError::BadRequest("Expected a JSON object.".into()))
 }
 
 fn requested_org(map: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
@@ -240,10 +235,7 @@ async fn patch(
     let row = visible(&principal, &context, &path).await?;
     principal.require(row.organization_id, "assets_edit")?;
     // Absent fields keep their value; `null` clears a nullable one.
-    let mut merged = represent(&row, "").as_object().cloned().unwrap_or_default();
-    for (field, value) in object(&body)? {
-        merged.insert(field.clone(), value.clone());
-    }
+    let merged = merged(represent(&row, ""), &body)?;
     save(&context, row, &merged).await
 }
 

@@ -1,7 +1,7 @@
 //! Reading typed fields out of a JSON object, collecting every problem by field name.
 
 use chrono::NaiveDate;
-use clientstor_http::ValidationErrors;
+use clientstor_http::{ApiError, ValidationErrors};
 use serde_json::{Map, Value};
 
 pub struct Reader<'a> {
@@ -96,4 +96,24 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// The request body as a JSON object, or a 400.
+pub fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
+    value
+        .as_object()
+        .ok_or_else(|| ApiError::BadRequest("Expected a JSON object.".into()))
+}
+
+/// A `PATCH` body laid over the record as the API returns it: absent fields keep their value,
+/// `null` clears a nullable one.
+pub fn merged(current: Value, patch: &Value) -> Result<Map<String, Value>, ApiError> {
+    let mut merged = match current {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    for (field, value) in object(patch)? {
+        merged.insert(field.clone(), value.clone());
+    }
+    Ok(merged)
 }

@@ -7,6 +7,7 @@ use clientstor_runtime::Context;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::reader::{merged, object};
 use super::vehicle_input::{self, money};
 use crate::db::vehicles::{self as repo, VehicleFilter, VehicleRow};
 
@@ -42,12 +43,6 @@ fn represent(row: &VehicleRow, organization_name: &str) -> Value {
         "created_at": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "updated_at": row.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     })
-}
-
-fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
-    value
-        .as_object()
-        .ok_or_else(|| ApiError::BadRequest("Expected a JSON object.".into()))
 }
 
 async fn name_of(context: &Context, org: i64) -> Result<String, ApiError> {
@@ -169,10 +164,7 @@ async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let row = visible(&principal, &context, &path).await?;
     principal.require(row.organization_id, "vehicles_edit")?;
-    let mut merged = represent(&row, "").as_object().cloned().unwrap_or_default();
-    for (field, value) in object(&body)? {
-        merged.insert(field.clone(), value.clone());
-    }
+    let merged = merged(represent(&row, ""), &body)?;
     save(&context, row.id, row.organization_id, &merged).await
 }
 
