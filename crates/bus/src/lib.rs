@@ -12,7 +12,7 @@ mod status;
 pub mod topology;
 
 pub use consumer::{ConsumerSpec, EventHandler, HandlerError, run_consumer};
-pub use outbox::{OutboxNotifier, enqueue};
+pub use outbox::{OutboxNotifier, enqueue, enqueue_many};
 pub use relay::run_relay;
 pub use status::BusStatus;
 pub use topology::BusSettings;

@@ -12,15 +12,37 @@ pub async fn enqueue(
     schema: &'static str,
     envelope: &Envelope,
 ) -> diesel::QueryResult<()> {
+    enqueue_many(conn, schema, std::slice::from_ref(envelope)).await
+}
+
+/// Writes several events in one statement (a bulk change writes all its events at once).
+pub async fn enqueue_many(
+    conn: &mut AsyncPgConnection,
+    schema: &'static str,
+    envelopes: &[Envelope],
+) -> diesel::QueryResult<()> {
+    use diesel::sql_types::Array;
+    if envelopes.is_empty() {
+        return Ok(());
+    }
     let schema = clientstor_db::checked_schema(schema);
-    let event_id = uuid::Uuid::parse_str(&envelope.event_id)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let mut ids = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        ids.push(
+            uuid::Uuid::parse_str(&envelope.event_id)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+        );
+    }
+    let types: Vec<&str> = envelopes.iter().map(|e| e.event_type.as_str()).collect();
+    let payloads: Vec<Vec<u8>> = envelopes.iter().map(encode).collect();
+    // unnest keeps the input order, so outbox ids follow the order of the changes.
     diesel::sql_query(format!(
-        "INSERT INTO {schema}.outbox (event_id, event_type, payload) VALUES ($1, $2, $3)"
+        "INSERT INTO {schema}.outbox (event_id, event_type, payload) \
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])"
     ))
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<Text, _>(&envelope.event_type)
-    .bind::<Bytea, _>(encode(envelope))
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Text>, _>(&types)
+    .bind::<Array<Bytea>, _>(&payloads)
     .execute(conn)
     .await
     .map(|_| ())

@@ -58,17 +58,19 @@ async fn fan_out(conn: &mut AsyncPgConnection, envelope: &Envelope) -> Result<()
     let body = render(envelope, &name);
     let event_id = uuid::Uuid::parse_str(&envelope.event_id)
         .map_err(|_| HandlerError::Permanent("event_id is not a UUID".into()))?;
-    for endpoint in targets {
-        let delivery = deliveries::NewDelivery {
+    let subject = clientstor_events::subject(envelope);
+    let new: Vec<deliveries::NewDelivery> = targets
+        .iter()
+        .map(|endpoint| deliveries::NewDelivery {
             endpoint_id: endpoint.id,
             organization_id: org.id,
             event_id,
             event_type: envelope.event_type.clone(),
             message_id: format!("msg_{}", event_id.simple()),
             body: body.clone(),
-            subject: clientstor_events::subject(envelope),
-        };
-        deliveries::insert(conn, &delivery).await?;
-    }
+            subject: subject.clone(),
+        })
+        .collect();
+    deliveries::insert_many(conn, &new).await?;
     Ok(())
 }

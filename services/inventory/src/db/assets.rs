@@ -161,16 +161,20 @@ pub async fn create_many(
                 .returning(AssetRow::as_returning())
                 .get_results(conn)
                 .await?;
-            for row in &rows {
-                let event = asset_event(
-                    clientstor_events::types::ASSET_CREATED,
-                    row,
-                    &org_name,
-                    Some(represent(row, &org_name)),
-                    None,
-                );
-                clientstor_bus::enqueue(conn, SCHEMA, &event).await?;
-            }
+            let events: Vec<_> = rows
+                .iter()
+                .map(|row| {
+                    let representation = Some(represent(row, &org_name));
+                    asset_event(
+                        clientstor_events::types::ASSET_CREATED,
+                        row,
+                        &org_name,
+                        representation,
+                        None,
+                    )
+                })
+                .collect();
+            clientstor_bus::enqueue_many(conn, SCHEMA, &events).await?;
             Ok::<_, diesel::result::Error>((rows, org_name))
         })
         .await?)

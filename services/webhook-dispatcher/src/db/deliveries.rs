@@ -27,8 +27,11 @@ pub struct NewDelivery {
     pub subject: String,
 }
 
-/// Creates the delivery unless this (endpoint, event) already has one.
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewDelivery) -> QueryResult<()> {
+/// Creates the deliveries in one statement, skipping any (endpoint, event) that already has one.
+pub async fn insert_many(conn: &mut AsyncPgConnection, new: &[NewDelivery]) -> QueryResult<()> {
+    if new.is_empty() {
+        return Ok(());
+    }
     diesel::insert_into(deliveries::table)
         .values(new)
         .on_conflict((deliveries::endpoint_id, deliveries::event_id))
