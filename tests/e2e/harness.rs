@@ -217,6 +217,23 @@ impl Stack {
             .unwrap()
     }
 
+    /// Any method with the stack's key; `body` is sent as JSON when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
     /// Another gateway on the same database and exchange, with extra settings.
     pub async fn second_gateway(&self, extra: &[(&str, &str)]) -> RunningGateway {
         let inventory_url = format!("http://{}", self.inventory.addr);

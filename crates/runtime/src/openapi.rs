@@ -64,8 +64,14 @@ fn merge(into: &mut Value, from: Value) {
 pub fn resource(base: &str, noun: &str, ops: &str, filters: &[&str]) -> Value {
     let mut collection = json!({});
     let mut item = json!({});
-    let id =
-        json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }]);
+    // A nested resource (`/vehicles/{id}/maintenance/`) names its own id `record_id`.
+    let nested = base.contains("{id}");
+    let param = |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } });
+    let parent: Vec<Value> = if nested { vec![param("id")] } else { vec![] };
+    let item_id = if nested { "record_id" } else { "id" };
+    let mut id = parent.clone();
+    id.push(param(item_id));
+    let id = Value::Array(id);
     let body = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
     let with = |status: &str, description: String| {
         let mut responses = error_responses();
@@ -78,11 +84,10 @@ pub fn resource(base: &str, noun: &str, ops: &str, filters: &[&str]) -> Value {
     for op in ops.chars() {
         match op {
             'l' => {
-                let mut parameters: Vec<Value> = ["search", "ordering"]
-                    .iter()
-                    .chain(filters)
-                    .map(|name| json!({ "name": name, "in": "query", "schema": { "type": "string" } }))
-                    .collect();
+                let mut parameters: Vec<Value> = parent.clone();
+                parameters.extend(["search", "ordering"].iter().chain(filters).map(
+                    |name| json!({ "name": name, "in": "query", "schema": { "type": "string" } }),
+                ));
                 parameters.push(json!({ "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } }));
                 parameters.push(json!({ "name": "page_size", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }));
                 merge(
@@ -92,7 +97,7 @@ pub fn resource(base: &str, noun: &str, ops: &str, filters: &[&str]) -> Value {
             }
             'c' => merge(
                 &mut collection,
-                json!({ "post": { "summary": format!("Create {} {noun}", article(noun)), "requestBody": body, "responses": with("201", "Created".into()) } }),
+                json!({ "post": { "summary": format!("Create {} {noun}", article(noun)), "parameters": parent, "requestBody": body, "responses": with("201", "Created".into()) } }),
             ),
             'r' => merge(
                 &mut item,
@@ -118,7 +123,7 @@ pub fn resource(base: &str, noun: &str, ops: &str, filters: &[&str]) -> Value {
         merge(&mut paths, json!({ base: collection }));
     }
     if item.as_object().is_some_and(|o| !o.is_empty()) {
-        merge(&mut paths, json!({ format!("{base}{{id}}/"): item }));
+        merge(&mut paths, json!({ format!("{base}{{{item_id}}}/"): item }));
     }
     paths
 }

@@ -1,5 +1,7 @@
 //! Data access: every query of the service lives below this module.
 
 pub mod assets;
+pub mod fuel_logs;
+pub mod maintenance;
 pub mod schema;
 pub mod vehicles;

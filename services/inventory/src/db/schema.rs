@@ -69,4 +69,47 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(assets, vehicles);
+diesel::table! {
+    inventory.vehicle_maintenance (id) {
+        id -> Int8,
+        vehicle_id -> Int8,
+        maintenance_type -> Text,
+        description -> Text,
+        service_date -> Date,
+        mileage_at_service -> Nullable<Int4>,
+        performed_by -> Nullable<Text>,
+        labor_cost_cents -> Int8,
+        parts_cost_cents -> Int8,
+        is_scheduled -> Bool,
+        next_due_mileage -> Nullable<Int4>,
+        next_due_date -> Nullable<Date>,
+        notes -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inventory.vehicle_fuel_logs (id) {
+        id -> Int8,
+        vehicle_id -> Int8,
+        date -> Date,
+        mileage -> Int4,
+        gallons_hundredths -> Int8,
+        cost_per_gallon_mills -> Nullable<Int8>,
+        total_cost_cents -> Nullable<Int8>,
+        station -> Nullable<Text>,
+        notes -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(vehicle_maintenance -> vehicles (vehicle_id));
+diesel::joinable!(vehicle_fuel_logs -> vehicles (vehicle_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    assets,
+    vehicles,
+    vehicle_maintenance,
+    vehicle_fuel_logs
+);

@@ -3,6 +3,8 @@
 
 mod asset_input;
 mod assets;
+mod fuel_logs;
+mod maintenance;
 mod reader;
 mod vehicle_input;
 mod vehicles;
@@ -12,8 +14,15 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     assets::configure(cfg);
     vehicles::configure(cfg);
+    maintenance::configure(cfg);
+    fuel_logs::configure(cfg);
 }
 
 pub fn openapi_paths() -> serde_json::Value {
-    clientstor_runtime::openapi::paths(vec![assets::openapi_paths(), vehicles::openapi_paths()])
+    clientstor_runtime::openapi::paths(vec![
+        assets::openapi_paths(),
+        vehicles::openapi_paths(),
+        maintenance::openapi_paths(),
+        fuel_logs::openapi_paths(),
+    ])
 }

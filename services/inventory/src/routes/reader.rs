@@ -86,6 +86,23 @@ impl Reader<'_> {
         }
     }
 
+    /// A non-negative decimal with at most `places` decimals, from a number or a string, as an
+    /// integer count of its smallest unit (`"12.5"` with 2 places is 1250).
+    pub fn fixed(&mut self, field: &str, places: usize) -> Option<i64> {
+        let value = match self.map.get(field) {
+            None | Some(Value::Null) => return None,
+            Some(value) => value,
+        };
+        let parsed = fixed(value, places);
+        if parsed.is_none() {
+            self.fail(
+                field,
+                format!("A positive amount with at most {places} decimal places is required."),
+            );
+        }
+        parsed
+    }
+
     pub fn boolean(&mut self, field: &str) -> bool {
         match self.map.get(field) {
             None | Some(Value::Null) => false,
@@ -96,6 +113,41 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+fn fixed(value: &Value, places: usize) -> Option<i64> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return None,
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty()
+        || whole.len() > 15
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > places
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(u32::try_from(places).ok()?)?;
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = if places == 0 {
+        0
+    } else {
+        format!("{fraction:0<places$}").parse().ok()?
+    };
+    whole.checked_mul(scale)?.checked_add(fraction)
+}
+
+/// An integer count of a smallest unit shown as a decimal string (1250 with 2 places is
+/// `"12.50"`).
+pub fn decimal(units: i64, places: usize) -> String {
+    let scale = 10_i64.pow(places as u32);
+    if places == 0 {
+        return units.to_string();
+    }
+    format!("{}.{:0places$}", units / scale, units % scale)
 }
 
 /// The request body as a JSON object, or a 400.
@@ -116,4 +168,23 @@ pub fn merged(current: Value, patch: &Value) -> Result<Map<String, Value>, ApiEr
         merged.insert(field.clone(), value.clone());
     }
     Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fixed_point_amounts() {
+        assert_eq!(fixed(&json!("12345.6"), 2), Some(1_234_560));
+        assert_eq!(fixed(&json!(99.99), 2), Some(9_999));
+        assert_eq!(fixed(&json!("3.459"), 3), Some(3_459));
+        assert_eq!(fixed(&json!("1.234"), 2), None);
+        assert_eq!(fixed(&json!("-5"), 2), None);
+        assert_eq!(fixed(&json!(true), 2), None);
+        assert_eq!(decimal(1_234_560, 2), "12345.60");
+        assert_eq!(decimal(3_459, 3), "3.459");
+        assert_eq!(decimal(7, 2), "0.07");
+    }
 }

@@ -26,30 +26,6 @@ pub fn valid_vin(vin: &str) -> bool {
         })
 }
 
-/// A decimal amount with at most two places, from a number or a string, in cents.
-fn cents(value: &Value) -> Option<i64> {
-    let text = match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_string(),
-        _ => return None,
-    };
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || fraction.len() > 2
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(fraction)
-}
-
-pub fn money(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
-
 /// Reads a complete vehicle from a JSON object (create and `PUT`; `PATCH` merges first).
 pub fn parse(map: &Map<String, Value>) -> Result<VehicleFields, ValidationErrors> {
     let mut r = Reader::new(map);
@@ -66,19 +42,7 @@ pub fn parse(map: &Map<String, Value>) -> Result<VehicleFields, ValidationErrors
         .number("current_mileage", 0.0, 10_000_000.0)
         .map_or(0, |m| m as i32);
     let assigned_to = r.number("assigned_to", 1.0, 9.0e15).map(|v| v as i64);
-    let purchase_price_cents = match map.get("purchase_price") {
-        None | Some(Value::Null) => None,
-        Some(value) => match cents(value) {
-            Some(c) => Some(c),
-            None => {
-                r.fail(
-                    "purchase_price",
-                    "A positive amount with at most two decimal places is required.",
-                );
-                None
-            }
-        },
-    };
+    let purchase_price_cents = r.fixed("purchase_price", 2);
     let fields = VehicleFields {
         name: name.unwrap_or_default(),
         vehicle_type: r.choice("vehicle_type", VEHICLE_TYPES, "other"),
@@ -114,14 +78,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vins_and_money() {
+    fn vins() {
         assert!(valid_vin("1HGCM82633A004352"));
         assert!(!valid_vin("1HGCM82633A00435"), "16 characters");
         assert!(!valid_vin("1HGCM82633A00435O"), "no O");
-        assert_eq!(cents(&serde_json::json!("12345.6")), Some(1_234_560));
-        assert_eq!(cents(&serde_json::json!(99.99)), Some(9_999));
-        assert_eq!(cents(&serde_json::json!("1.234")), None);
-        assert_eq!(cents(&serde_json::json!("-5")), None);
-        assert_eq!(money(1_234_560), "12345.60");
     }
 }

@@ -7,8 +7,8 @@ use clientstor_runtime::Context;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::reader::{merged, object};
-use super::vehicle_input::{self, money};
+use super::reader::{decimal, merged, object};
+use super::vehicle_input;
 use crate::db::vehicles::{self as repo, VehicleFilter, VehicleRow};
 
 /// The vehicle as the API returns it.
@@ -37,7 +37,7 @@ fn represent(row: &VehicleRow, organization_name: &str) -> Value {
         "last_location_update": row.last_location_update,
         "assigned_to": row.assigned_to,
         "purchase_date": row.purchase_date,
-        "purchase_price": row.purchase_price_cents.map(money),
+        "purchase_price": row.purchase_price_cents.map(|c| decimal(c, 2)),
         "notes": row.notes,
         "rmm_device": row.rmm_device,
         "created_at": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -114,7 +114,8 @@ async fn list(
     Ok(HttpResponse::Ok().json(Page::new(&req, page, count, results)?))
 }
 
-async fn visible(
+/// The vehicle if the caller may view it; any other id is a 404.
+pub(super) async fn visible(
     principal: &Principal,
     context: &Context,
     raw: &str,
