@@ -134,6 +134,17 @@ async fn main() {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    // BENCH_ONLY=assets (or gateway, webhooks) runs one section and only prints it.
+    let only = std::env::var("BENCH_ONLY").ok();
+    if let Some(only) = only.as_deref() {
+        let section = match only {
+            "gateway" => gateway_section(seconds, connections).await,
+            "webhooks" => webhooks::section(seconds).await,
+            _ => assets::section(seconds, connections).await,
+        };
+        println!("{section}");
+        return;
+    }
     let gateway = gateway_section(seconds, connections).await;
     let webhooks = webhooks::section(seconds).await;
     let assets = assets::section(seconds, connections).await;

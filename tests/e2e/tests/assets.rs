@@ -290,3 +290,69 @@ async fn each_change_is_one_event_and_updates_say_what_changed() {
     );
     stack.stop().await;
 }
+
+/// Lists reuse their count and page ids while nothing changed; any write, through the API or
+/// straight into the table (another instance, a sync), must show on the next identical request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_lists_see_every_change() {
+    use diesel_async::RunQueryDsl;
+    let stack = Stack::start(false).await;
+    let path = "/api/v1/assets/?search=probe&ordering=-name";
+    for _ in 0..3 {
+        assert_eq!(body(stack.get(path).await).await["count"], 0);
+    }
+    let created = body(
+        stack
+            .post(
+                "/api/v1/assets/",
+                json!({"name": "probe-a", "asset_type": "server"}),
+            )
+            .await,
+    )
+    .await;
+    let page = body(stack.get(path).await).await;
+    assert_eq!(page["count"], 1);
+    assert_eq!(
+        body(stack.get(path).await).await,
+        page,
+        "unchanged data, same answer"
+    );
+    let url = format!("/api/v1/assets/{}/", created["id"]);
+    stack
+        .send(
+            reqwest::Method::PATCH,
+            &url,
+            Some(json!({"serial_number": "S-1"})),
+        )
+        .await;
+    assert_eq!(
+        body(stack.get(path).await).await["results"][0]["serial_number"],
+        "S-1",
+        "rows are read fresh"
+    );
+
+    let mut conn = stack.env.db.connect().await;
+    let org = stack.org_id;
+    diesel::sql_query(format!(
+        "INSERT INTO inventory.assets (organization_id, name, asset_type) VALUES ({org}, 'probe-b', 'nas')"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let page = body(stack.get(path).await).await;
+    assert_eq!(names(&page), ["probe-b", "probe-a"]);
+    diesel::sql_query("UPDATE inventory.assets SET name = 'gone' WHERE name = 'probe-b'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(names(&body(stack.get(path).await).await), ["probe-a"]);
+    assert_eq!(
+        stack
+            .send(reqwest::Method::DELETE, &url, None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(body(stack.get(path).await).await["count"], 0);
+    stack.stop().await;
+}

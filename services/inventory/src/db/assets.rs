@@ -8,6 +8,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
+use super::list_cache::{self, ListCache};
 use super::schema::assets;
 use crate::SCHEMA;
 use crate::error::InventoryError;
@@ -330,22 +331,43 @@ fn ordered<'a>(
     query.then_order_by(assets::id.asc())
 }
 
-/// One page of the assets of `orgs`, with the total count.
+/// One page of the assets of `orgs`, with the total count. The count and the page's ids come
+/// from `cache` while the organizations' data has not changed; the rows are read fresh.
 pub async fn list(
     pool: &Pool,
+    cache: &ListCache,
     orgs: &[i64],
     filter: &AssetFilter,
     ordering: &[(String, bool)],
     page: PageRequest,
 ) -> Result<(i64, Vec<AssetRow>), InventoryError> {
     let mut conn = pool.get().await?;
+    let version = list_cache::version(&mut conn, orgs).await?;
+    let key = format!(
+        "{orgs:?}|{filter:?}|{ordering:?}|{}|{}",
+        page.offset(),
+        page.limit()
+    );
+    if let Some((count, ids)) = cache.get(&key, version) {
+        let mut rows: Vec<AssetRow> = assets::table
+            .filter(assets::id.eq_any(&ids))
+            .filter(assets::organization_id.eq_any(orgs))
+            .select(AssetRow::as_select())
+            .load(&mut conn)
+            .await?;
+        if rows.len() == ids.len() {
+            rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+            return Ok((count, rows));
+        }
+    }
     let count: i64 = filtered(orgs, filter).count().get_result(&mut conn).await?;
-    let rows = ordered(filtered(orgs, filter), ordering)
+    let rows: Vec<AssetRow> = ordered(filtered(orgs, filter), ordering)
         .select(AssetRow::as_select())
         .offset(page.offset())
         .limit(page.limit())
         .load(&mut conn)
         .await?;
+    cache.put(key, version, count, rows.iter().map(|r| r.id).collect());
     Ok((count, rows))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod fuel_logs;
+pub mod list_cache;
 pub mod maintenance;
 pub mod schema;
 pub mod vehicles;

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::asset_input;
 use super::reader::{merged, object};
 use crate::db::assets::{self as repo, AssetFilter, AssetRow};
+use crate::db::list_cache::ListCache;
 
 const MAX_BULK: usize = 1000;
 
@@ -138,6 +139,7 @@ async fn list(
     req: HttpRequest,
     principal: Principal,
     context: web::Data<Context>,
+    cache: web::Data<ListCache>,
     query: web::Query<ListQuery>,
     filters: web::Query<Filters>,
 ) -> Result<HttpResponse, ApiError> {
@@ -160,7 +162,7 @@ async fn list(
         updated_before: f.updated_before,
     };
     let orgs = principal.orgs_with("assets_view");
-    let (count, rows) = repo::list(&context.pool, &orgs, &filter, &ordering, page).await?;
+    let (count, rows) = repo::list(&context.pool, &cache, &orgs, &filter, &ordering, page).await?;
     let mut ids: Vec<i64> = rows.iter().map(|r| r.organization_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -252,6 +254,8 @@ async fn delete(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Each worker keeps its own list answers.
+    cfg.app_data(web::Data::new(ListCache::default()));
     // With and without the trailing slash, served as is.
     cfg.service(
         web::resource(["/api/v1/assets/", "/api/v1/assets"])
