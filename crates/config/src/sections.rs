@@ -105,6 +105,9 @@ pub struct InventorySettings {
     pub nvd_api_key: Option<Secret>,
     pub kev_url: Option<String>,
     pub feed_sync_hours: u64,
+    /// Up to this many assets in a key's reach, searches read the rows instead of the trigram
+    /// index.
+    pub search_scan_reach: i64,
     #[serde(default)]
     pub database: DatabaseOverride,
 }

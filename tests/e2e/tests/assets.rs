@@ -23,7 +23,17 @@ fn names(page: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fields_filters_search_ordering_and_paging() {
-    let stack = Stack::start(false).await;
+    fields_filters_search_ordering_and_paging_with(&[]).await;
+}
+
+/// The same through the trigram index, which larger reaches use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_filters_search_ordering_and_paging_by_trigrams() {
+    fields_filters_search_ordering_and_paging_with(&[("inventory.search_scan_reach", "0")]).await;
+}
+
+async fn fields_filters_search_ordering_and_paging_with(overrides: &[(&str, &str)]) {
+    let stack = Stack::start_with(overrides).await;
     let full = json!({
         "name": "core-sw-01", "asset_type": "switch", "asset_tag": "TAG-0042", "serial_number": "SN-ABC-1",
         "manufacturer": "Cisco", "model": "C9300-48P", "hostname": "core01.acme.lan", "ip_address": "10.0.0.2",

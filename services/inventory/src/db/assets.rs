@@ -1,6 +1,8 @@
 //! Asset queries. Every read is filtered to the organizations the caller reaches, and every
 //! change writes its event to the outbox in the same transaction.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use clientstor_db::Pool;
 use clientstor_http::PageRequest;
@@ -8,7 +10,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
-use super::list_cache::{self, ListCache};
+use super::list_cache::{self, Answer, ListCache};
 use super::schema::assets;
 use crate::SCHEMA;
 use crate::error::InventoryError;
@@ -256,14 +258,28 @@ pub async fn delete(pool: &Pool, id: i64) -> Result<(), InventoryError> {
     Ok(())
 }
 
-fn filtered<'a>(orgs: &'a [i64], filter: &'a AssetFilter) -> assets::BoxedQuery<'a, Pg> {
+diesel::define_sql_function! {
+    /// Position of `needle` in `haystack`, 0 when absent; never served by the trigram index.
+    fn strpos(haystack: diesel::sql_types::Nullable<diesel::sql_types::Text>, needle: diesel::sql_types::Text) -> diesel::sql_types::Nullable<diesel::sql_types::Integer>;
+}
+
+/// The filtered assets of `orgs`. Search words match `search_text` (every search field,
+/// lower-cased) through the trigram index, or, with `scan`, by reading the organizations' rows.
+fn filtered<'a>(
+    orgs: &'a [i64],
+    filter: &'a AssetFilter,
+    scan: bool,
+) -> assets::BoxedQuery<'a, Pg> {
     let mut query = assets::table
         .filter(assets::organization_id.eq_any(orgs))
         .into_boxed();
-    // One trigram-indexed column holds every search field, lower-cased.
     for word in &filter.search {
-        query = query
-            .filter(assets::search_text.like(clientstor_db::like_pattern(&word.to_lowercase())));
+        let word = word.to_lowercase();
+        query = if scan {
+            query.filter(strpos(assets::search_text, word).gt(0))
+        } else {
+            query.filter(assets::search_text.like(clientstor_db::like_pattern(&word)))
+        };
     }
     if let Some(v) = &filter.asset_type {
         query = query.filter(assets::asset_type.eq(v));
@@ -333,9 +349,14 @@ fn ordered<'a>(
 
 /// One page of the assets of `orgs`, with the total count. The count and the page's ids come
 /// from `cache` while the organizations' data has not changed; the rows are read fresh.
+///
+/// Up to `scan_reach` assets in reach, a search reads the organizations' rows instead of the
+/// trigram index: bounded work, where a term made of common trigrams (digits of serial numbers)
+/// would walk long posting lists of the whole table.
 pub async fn list(
     pool: &Pool,
     cache: &ListCache,
+    scan_reach: i64,
     orgs: &[i64],
     filter: &AssetFilter,
     ordering: &[(String, bool)],
@@ -343,32 +364,58 @@ pub async fn list(
 ) -> Result<(i64, Vec<AssetRow>), InventoryError> {
     let mut conn = pool.get().await?;
     let version = list_cache::version(&mut conn, orgs).await?;
+    let scan = if filter.search.is_empty() {
+        false
+    } else {
+        let size = cache
+            .size(format!("{version}|{orgs:?}"), async {
+                let n: i64 = assets::table
+                    .filter(assets::organization_id.eq_any(orgs))
+                    .count()
+                    .get_result(&mut conn)
+                    .await?;
+                Ok(n)
+            })
+            .await?;
+        size <= scan_reach
+    };
     let key = format!(
-        "{orgs:?}|{filter:?}|{ordering:?}|{}|{}",
+        "{version}|{orgs:?}|{filter:?}|{ordering:?}|{}|{}",
         page.offset(),
         page.limit()
     );
-    if let Some((count, ids)) = cache.get(&key, version) {
-        let mut rows: Vec<AssetRow> = assets::table
-            .filter(assets::id.eq_any(&ids))
-            .filter(assets::organization_id.eq_any(orgs))
-            .select(AssetRow::as_select())
-            .load(&mut conn)
-            .await?;
-        if rows.len() == ids.len() {
-            rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-            return Ok((count, rows));
-        }
+    let mut computed = None;
+    let answer = cache
+        .answer(key, async {
+            let count: i64 = filtered(orgs, filter, scan)
+                .count()
+                .get_result(&mut conn)
+                .await?;
+            let rows: Vec<AssetRow> = ordered(filtered(orgs, filter, scan), ordering)
+                .select(AssetRow::as_select())
+                .offset(page.offset())
+                .limit(page.limit())
+                .load(&mut conn)
+                .await?;
+            let ids = rows.iter().map(|r| r.id).collect();
+            computed = Some(rows);
+            Ok(Answer {
+                count,
+                ids: Arc::new(ids),
+            })
+        })
+        .await?;
+    if let Some(rows) = computed {
+        return Ok((answer.count, rows));
     }
-    let count: i64 = filtered(orgs, filter).count().get_result(&mut conn).await?;
-    let rows: Vec<AssetRow> = ordered(filtered(orgs, filter), ordering)
+    let mut rows: Vec<AssetRow> = assets::table
+        .filter(assets::id.eq_any(answer.ids.as_slice()))
+        .filter(assets::organization_id.eq_any(orgs))
         .select(AssetRow::as_select())
-        .offset(page.offset())
-        .limit(page.limit())
         .load(&mut conn)
         .await?;
-    cache.put(key, version, count, rows.iter().map(|r| r.id).collect());
-    Ok((count, rows))
+    rows.sort_by_key(|row| answer.ids.iter().position(|id| *id == row.id));
+    Ok((answer.count, rows))
 }
 
 /// The asset, if it belongs to one of `orgs`.

@@ -1,34 +1,43 @@
-//! Answers of asset lists (the total and the ids of one page), kept under the data version of
-//! the organizations they cover. Every statement writing assets raises its organizations'
-//! `assets_version` in the writing transaction (a trigger), so an answer is only reused while
-//! nothing it covers has changed. Rows are always read fresh by id; only the expensive parts,
-//! counting and finding the page, are saved.
+//! Answers of asset lists (the total and the ids of one page) under the data version of the
+//! organizations they cover. Every transaction writing assets raises its organizations'
+//! `assets_version` as it commits (a deferred trigger), so an answer is only reused while nothing
+//! it covers has changed. Rows are always read fresh by id; only the expensive parts, counting
+//! and finding the page, are saved. Concurrent requests for the same answer wait for one
+//! computation instead of each running it.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::sql_types::{Array, BigInt};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::error::InventoryError;
+
 const CAPACITY: u64 = 10_000;
 const TIME_TO_LIVE: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone)]
-struct Answer {
-    version: i64,
-    count: i64,
-    ids: Vec<i64>,
+pub struct Answer {
+    pub count: i64,
+    pub ids: Arc<Vec<i64>>,
 }
 
 /// One per worker; cheap to clone.
 #[derive(Clone)]
 pub struct ListCache {
-    answers: moka::sync::Cache<String, Answer>,
+    answers: moka::future::Cache<String, Answer>,
+    sizes: moka::future::Cache<String, i64>,
 }
 
 impl Default for ListCache {
     fn default() -> Self {
         Self {
-            answers: moka::sync::Cache::builder()
+            answers: moka::future::Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(TIME_TO_LIVE)
+                .build(),
+            sizes: moka::future::Cache::builder()
                 .max_capacity(CAPACITY)
                 .time_to_live(TIME_TO_LIVE)
                 .build(),
@@ -37,23 +46,26 @@ impl Default for ListCache {
 }
 
 impl ListCache {
-    /// The saved total and page ids for `key`, if saved at `version`.
-    pub fn get(&self, key: &str, version: i64) -> Option<(i64, Vec<i64>)> {
+    /// The answer saved under `key` (which includes the data version), or `compute`'s.
+    pub async fn answer<F>(&self, key: String, compute: F) -> Result<Answer, InventoryError>
+    where
+        F: Future<Output = Result<Answer, InventoryError>>,
+    {
         self.answers
-            .get(key)
-            .filter(|a| a.version == version)
-            .map(|a| (a.count, a.ids))
+            .try_get_with(key, compute)
+            .await
+            .map_err(InventoryError::Shared)
     }
 
-    pub fn put(&self, key: String, version: i64, count: i64, ids: Vec<i64>) {
-        self.answers.insert(
-            key,
-            Answer {
-                version,
-                count,
-                ids,
-            },
-        );
+    /// How many assets the organizations hold, under the same versioning.
+    pub async fn size<F>(&self, key: String, compute: F) -> Result<i64, InventoryError>
+    where
+        F: Future<Output = Result<i64, InventoryError>>,
+    {
+        self.sizes
+            .try_get_with(key, compute)
+            .await
+            .map_err(InventoryError::Shared)
     }
 }
 

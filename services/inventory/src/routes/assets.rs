@@ -162,7 +162,16 @@ async fn list(
         updated_before: f.updated_before,
     };
     let orgs = principal.orgs_with("assets_view");
-    let (count, rows) = repo::list(&context.pool, &cache, &orgs, &filter, &ordering, page).await?;
+    let (count, rows) = repo::list(
+        &context.pool,
+        &cache,
+        context.settings.inventory.search_scan_reach,
+        &orgs,
+        &filter,
+        &ordering,
+        page,
+    )
+    .await?;
     let mut ids: Vec<i64> = rows.iter().map(|r| r.organization_id).collect();
     ids.sort_unstable();
     ids.dedup();
