@@ -16,6 +16,7 @@ pub struct Stack {
     pub gateway: RunningGateway,
     pub inventory: Running,
     pub webhooks: Running,
+    pub vault: Running,
     pub key: String,
     pub org_id: i64,
     pub http: reqwest::Client,
@@ -59,6 +60,7 @@ impl Stack {
             (Service::Gateway, &api_gateway::MIGRATIONS),
             (Service::Inventory, &inventory::MIGRATIONS),
             (Service::Webhooks, &webhook_dispatcher::MIGRATIONS),
+            (Service::Vault, &vault::MIGRATIONS),
         ])
         .await;
         // Receivers in tests listen on loopback.
@@ -95,20 +97,26 @@ impl Stack {
         )
         .await
         .unwrap();
+        let vault =
+            clientstor_runtime::start(&vault::definition(), env.settings(Service::Vault, &[]))
+                .await
+                .unwrap();
         let inventory_url = format!("http://{}", inventory.addr);
         let webhooks_url = format!("http://{}", webhooks.addr);
+        let vault_url = format!("http://{}", vault.addr);
         let gateway = api_gateway::start(env.settings(
             Service::Gateway,
             &[
                 ("gateway.upstreams.inventory", &inventory_url),
                 ("gateway.upstreams.webhooks", &webhooks_url),
+                ("gateway.upstreams.vault", &vault_url),
             ],
         ))
         .await
         .unwrap();
 
         // Consumers declare their queues when they connect; wait for them so the first events route.
-        for addr in [inventory.addr, webhooks.addr] {
+        for addr in [inventory.addr, webhooks.addr, vault.addr] {
             poll_until(
                 "services to be ready",
                 Duration::from_secs(30),
@@ -160,6 +168,7 @@ impl Stack {
             gateway,
             inventory,
             webhooks,
+            vault,
             key,
             org_id,
             http: reqwest::Client::new(),
@@ -234,13 +243,31 @@ impl Stack {
         request.send().await.unwrap()
     }
 
+    /// Stops the vault and starts it again on the same address with extra settings (a new
+    /// master key, for example).
+    pub async fn restart_vault(self, extra: &[(&str, &str)]) -> Stack {
+        let listen = self.vault.addr.to_string();
+        let mut settings: Vec<(&str, &str)> = vec![("vault.listen", &listen)];
+        settings.extend_from_slice(extra);
+        self.vault.stop().await;
+        let vault = clientstor_runtime::start(
+            &vault::definition(),
+            self.env.settings(Service::Vault, &settings),
+        )
+        .await
+        .unwrap();
+        Stack { vault, ..self }
+    }
+
     /// Another gateway on the same database and exchange, with extra settings.
     pub async fn second_gateway(&self, extra: &[(&str, &str)]) -> RunningGateway {
         let inventory_url = format!("http://{}", self.inventory.addr);
         let webhooks_url = format!("http://{}", self.webhooks.addr);
+        let vault_url = format!("http://{}", self.vault.addr);
         let mut settings: Vec<(&str, &str)> = vec![
             ("gateway.upstreams.inventory", &inventory_url),
             ("gateway.upstreams.webhooks", &webhooks_url),
+            ("gateway.upstreams.vault", &vault_url),
         ];
         settings.extend_from_slice(extra);
         api_gateway::start(self.env.settings(Service::Gateway, &settings))
@@ -283,6 +310,7 @@ impl Stack {
         self.gateway.stop().await;
         self.inventory.stop().await;
         self.webhooks.stop().await;
+        self.vault.stop().await;
     }
 }
 

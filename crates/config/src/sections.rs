@@ -116,6 +116,8 @@ pub struct InventorySettings {
 pub struct VaultSettings {
     pub listen: String,
     pub master_key: Option<Secret>,
+    /// The master key being replaced, while `vault rotate-keys` re-wraps data keys.
+    pub previous_master_key: Option<Secret>,
     pub reveal_limit_per_hour: u32,
     pub breach_scan_hours: u64,
     pub hibp_url: String,

@@ -52,6 +52,7 @@ pub fn subject(envelope: &Envelope) -> String {
     match &envelope.payload {
         Some(Payload::AssetChanged(p)) => format!("asset:{}", p.id),
         Some(Payload::OrganizationChanged(p)) => format!("organization:{}", p.id),
+        Some(Payload::VaultBreach(p)) => format!("password:{}", p.password_id),
         None => String::new(),
     }
 }
@@ -61,6 +62,7 @@ pub fn webhook_data(envelope: &Envelope) -> serde_json::Value {
     match &envelope.payload {
         Some(Payload::OrganizationChanged(p)) => serde_json::to_value(p).unwrap_or_default(),
         Some(Payload::AssetChanged(p)) => asset_data(p),
+        Some(Payload::VaultBreach(p)) => serde_json::to_value(p).unwrap_or_default(),
         None => serde_json::Value::Null,
     }
 }

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod principal;
 mod principal_roles;
+pub mod reader;
 pub mod request_id;
 
 pub use error::{ApiError, ValidationErrors, json_config, not_found_handler, query_config};

@@ -6,11 +6,13 @@
 mod bus;
 mod database;
 mod proxy;
+mod pwned;
 mod receiver;
 mod settings;
 
 pub use bus::TestBus;
 pub use database::TestDb;
 pub use proxy::FaultProxy;
+pub use pwned::PwnedServer;
 pub use receiver::{Received, Receiver, Reply};
 pub use settings::{TestEnv, poll_until};

@@ -32,6 +32,8 @@ CREATE TABLE vault.passwords (
     breach_status TEXT NOT NULL DEFAULT 'unknown',
     breach_count INTEGER,
     breach_checked_at TIMESTAMPTZ,
+    -- The last attempt, successful or not (a scan is done when every entry was attempted).
+    breach_attempted_at TIMESTAMPTZ,
     -- When the breach checker should look at this entry next; NULL without a password.
     breach_check_due TIMESTAMPTZ,
     created_by BIGINT,

@@ -1,12 +1,32 @@
-//! The vault service. This version boots, migrates its schema, keeps the organization
-//! directory up to date, and answers health, readiness and metrics; its resources come next.
+//! The vault service: password entries with sealed passwords and OTP secrets (envelope
+//! encryption, crates/crypto), reveal and OTP reads recorded in a hash-chained access log,
+//! per-user reveal limits, and breach detection against the Pwned Passwords range API with a
+//! `vault.breach` event through the outbox.
 
 use clientstor_config::Service;
 use clientstor_runtime::ServiceDef;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+pub mod breach;
+pub mod db;
+mod error;
+pub mod keyring;
+mod otp;
+pub mod rotate;
+mod routes;
+mod secrets;
+mod strength;
+
+pub use error::VaultError;
+
+pub const SCHEMA: &str = "vault";
 pub static MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/vault");
 
 pub fn definition() -> ServiceDef {
-    ServiceDef::directory_only(Service::Vault, &MIGRATIONS)
+    ServiceDef {
+        background: Some(breach::worker::spawn),
+        routes: routes::configure,
+        openapi_paths: routes::openapi_paths,
+        ..ServiceDef::directory_only(Service::Vault, &MIGRATIONS)
+    }
 }

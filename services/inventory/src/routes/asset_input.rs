@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use clientstor_http::ValidationErrors;
 use serde_json::{Map, Value};
 
-use super::reader::Reader;
 use crate::db::assets::AssetFields;
+use clientstor_http::reader::Reader;
 
 /// The documented asset types; anything else is a 400.
 pub const ASSET_TYPES: &[&str] = &[
@@ -93,38 +93,8 @@ pub fn parse(map: &Map<String, Value>) -> Result<AssetFields, ValidationErrors> 
     {
         r.fail("ram_gb", "A whole number is required.");
     }
-    let tags = match r.map.get("tags") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => {
-            let mut tags: Vec<String> = Vec::new();
-            for item in items {
-                match item.as_str().map(str::trim) {
-                    Some(tag) if !tag.is_empty() && tag.chars().count() <= 100 => {
-                        if !tags.iter().any(|t| t == tag) {
-                            tags.push(tag.to_string());
-                        }
-                    }
-                    _ => r.fail(
-                        "tags",
-                        "Each tag is a non-empty string of at most 100 characters.",
-                    ),
-                }
-            }
-            tags
-        }
-        Some(_) => {
-            r.fail("tags", "Expected a list of strings.");
-            Vec::new()
-        }
-    };
-    let custom_fields = match r.map.get("custom_fields") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(Value::Object(o)) => Value::Object(o.clone()),
-        Some(_) => {
-            r.fail("custom_fields", "Expected a JSON object.");
-            Value::Null
-        }
-    };
+    let tags = r.tags("tags");
+    let custom_fields = r.object("custom_fields");
     let fields = AssetFields {
         name: name.unwrap_or_default(),
         asset_type: r.choice("asset_type", ASSET_TYPES, "other"),

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::asset_input;
-use super::reader::{merged, object};
 use crate::db::assets::{self as repo, AssetFilter, AssetRow};
 use crate::db::list_cache::ListCache;
+use clientstor_http::reader::{merged, object};
 
 const MAX_BULK: usize = 1000;
 

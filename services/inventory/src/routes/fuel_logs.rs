@@ -6,10 +6,10 @@ use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, Validat
 use clientstor_runtime::Context;
 use serde_json::{Map, Value, json};
 
-use super::reader::{Reader, decimal, merged, object};
 use super::vehicles::visible;
 use crate::db::fuel_logs::{self as repo, FuelLogFields, FuelLogRow};
 use crate::db::vehicles::VehicleRow;
+use clientstor_http::reader::{Reader, decimal, merged, object};
 
 /// Miles since the highest reading below this log's, and miles per gallon over them.
 fn consumption(row: &FuelLogRow, mileages: &[i32]) -> (Option<i32>, Option<f64>) {
@@ -163,10 +163,10 @@ async fn save(
     let map = if partial {
         let mut base = represent(&current, &[]);
         // A new price without a new total recomputes the total.
-        if body.get("cost_per_gallon").is_some() || body.get("gallons").is_some() {
-            if let Some(base) = base.as_object_mut() {
-                base.remove("total_cost");
-            }
+        if (body.get("cost_per_gallon").is_some() || body.get("gallons").is_some())
+            && let Some(base) = base.as_object_mut()
+        {
+            base.remove("total_cost");
         }
         merged(base, &body)?
     } else {

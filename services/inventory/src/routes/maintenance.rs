@@ -10,10 +10,10 @@ use clientstor_runtime::Context;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::reader::{Reader, decimal, merged, object};
 use super::vehicles::visible;
 use crate::db::maintenance::{self as repo, MaintenanceFields, MaintenanceRow};
 use crate::db::vehicles::VehicleRow;
+use clientstor_http::reader::{Reader, decimal, merged, object};
 
 pub const MAINTENANCE_TYPES: &[&str] = &[
     "oil_change",

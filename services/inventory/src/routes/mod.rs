@@ -5,7 +5,6 @@ mod asset_input;
 mod assets;
 mod fuel_logs;
 mod maintenance;
-mod reader;
 mod vehicle_input;
 mod vehicles;
 

@@ -3,8 +3,8 @@
 use clientstor_http::ValidationErrors;
 use serde_json::{Map, Value};
 
-use super::reader::Reader;
 use crate::db::vehicles::VehicleFields;
+use clientstor_http::reader::Reader;
 
 pub const VEHICLE_TYPES: &[&str] = &[
     "sedan",

@@ -7,9 +7,9 @@ use clientstor_runtime::Context;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::reader::{decimal, merged, object};
 use super::vehicle_input;
 use crate::db::vehicles::{self as repo, VehicleFilter, VehicleRow};
+use clientstor_http::reader::{decimal, merged, object};
 
 /// The vehicle as the API returns it.
 fn represent(row: &VehicleRow, organization_name: &str) -> Value {

@@ -1,7 +1,7 @@
 //! Reading typed fields out of a JSON object, collecting every problem by field name.
 
+use crate::{ApiError, ValidationErrors};
 use chrono::NaiveDate;
-use clientstor_http::{ApiError, ValidationErrors};
 use serde_json::{Map, Value};
 
 pub struct Reader<'a> {
@@ -101,6 +101,62 @@ impl Reader<'_> {
             );
         }
         parsed
+    }
+
+    /// A list of distinct, non-empty strings of at most 100 characters; absent is empty.
+    pub fn tags(&mut self, field: &str) -> Vec<String> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => {
+                let mut tags: Vec<String> = Vec::new();
+                for item in items {
+                    match item.as_str().map(str::trim) {
+                        Some(tag) if !tag.is_empty() && tag.chars().count() <= 100 => {
+                            if !tags.iter().any(|t| t == tag) {
+                                tags.push(tag.to_string());
+                            }
+                        }
+                        _ => self.fail(
+                            field,
+                            "Each tag is a non-empty string of at most 100 characters.",
+                        ),
+                    }
+                }
+                tags
+            }
+            Some(_) => {
+                self.fail(field, "Expected a list of strings.");
+                Vec::new()
+            }
+        }
+    }
+
+    /// A JSON object; absent is empty.
+    pub fn object(&mut self, field: &str) -> Value {
+        match self.map.get(field) {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(Value::Object(o)) => Value::Object(o.clone()),
+            Some(_) => {
+                self.fail(field, "Expected a JSON object.");
+                Value::Null
+            }
+        }
+    }
+
+    /// An RFC 3339 date-time, or a date (midnight UTC).
+    pub fn datetime(&mut self, field: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let text = self.text(field, 40)?;
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&text) {
+            return Some(at.with_timezone(&chrono::Utc));
+        }
+        if let Ok(date) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            return date.and_hms_opt(0, 0, 0).map(|at| at.and_utc());
+        }
+        self.fail(
+            field,
+            "Datetime has wrong format. Use RFC 3339, e.g. 2026-01-31T12:00:00Z.",
+        );
+        None
     }
 
     pub fn boolean(&mut self, field: &str) -> bool {

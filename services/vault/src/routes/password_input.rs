@@ -1,0 +1,106 @@
+//! Reading and checking vault entry input. Secrets are write-only: absent keeps the stored
+//! value, `null` or an empty string clears it, a string replaces it.
+
+use clientstor_http::ValidationErrors;
+use clientstor_http::reader::Reader;
+use serde_json::{Map, Value};
+
+use crate::db::passwords::PasswordFields;
+use crate::otp::OtpSecret;
+
+pub const PASSWORD_TYPES: &[&str] = &[
+    "website",
+    "server",
+    "database",
+    "email",
+    "network_device",
+    "wifi",
+    "vpn",
+    "ssh_key",
+    "api_key",
+    "windows_ad",
+    "software_license",
+    "ftp",
+    "credit_card",
+    "otp",
+    "other",
+];
+
+#[derive(Debug, Clone)]
+pub enum SecretInput<T> {
+    Absent,
+    Clear,
+    Set(T),
+}
+
+#[derive(Debug)]
+pub struct Input {
+    pub fields: PasswordFields,
+    pub password: SecretInput<String>,
+    pub otp: SecretInput<OtpSecret>,
+}
+
+fn secret(r: &mut Reader<'_>, field: &str, max: usize) -> SecretInput<String> {
+    match r.map.get(field) {
+        None => SecretInput::Absent,
+        Some(Value::Null) => SecretInput::Clear,
+        Some(Value::String(s)) if s.is_empty() => SecretInput::Clear,
+        Some(Value::String(s)) if s.chars().count() > max => {
+            r.fail(
+                field,
+                format!("Ensure this field has no more than {max} characters."),
+            );
+            SecretInput::Absent
+        }
+        // Kept exactly as given: spaces can be part of a password.
+        Some(Value::String(s)) => SecretInput::Set(s.clone()),
+        Some(_) => {
+            r.fail(field, "Not a valid string.");
+            SecretInput::Absent
+        }
+    }
+}
+
+pub fn parse(map: &Map<String, Value>) -> Result<Input, ValidationErrors> {
+    let mut r = Reader::new(map);
+    let title = r.text("title", 200);
+    if title.is_none() && !r.errors.contains_key("title") {
+        r.fail("title", "This field is required.");
+    }
+    let password = secret(&mut r, "password", 10_000);
+    let otp = match secret(&mut r, "otp_secret", 2_000) {
+        SecretInput::Set(text) => match OtpSecret::parse(&text) {
+            Ok(parsed) => SecretInput::Set(parsed),
+            Err(message) => {
+                r.fail("otp_secret", message);
+                SecretInput::Absent
+            }
+        },
+        SecretInput::Clear => SecretInput::Clear,
+        SecretInput::Absent => SecretInput::Absent,
+    };
+    let issuer_from_uri = match &otp {
+        SecretInput::Set(parsed) => parsed.issuer.clone(),
+        _ => None,
+    };
+    let fields = PasswordFields {
+        title: title.unwrap_or_default(),
+        username: r.text("username", 255).unwrap_or_default(),
+        url: r.text("url", 2_000).unwrap_or_default(),
+        notes: r.text("notes", 100_000).unwrap_or_default(),
+        password_type: r.choice("password_type", PASSWORD_TYPES, "other"),
+        otp_issuer: r.text("otp_issuer", 200).or(issuer_from_uri),
+        expires_at: r.datetime("expires_at"),
+        tags: r.tags("tags"),
+        custom_fields: r.object("custom_fields"),
+    };
+    if r.errors.is_empty() {
+        Ok(Input {
+            fields,
+            password,
+            otp,
+        })
+    } else {
+        Err(r.errors)
+    }
+}
