@@ -55,7 +55,7 @@ pub async fn post_load(
 }
 
 /// `connections` loops each sending the request `make` builds, back to back, for `duration`.
-async fn load_with<F>(
+pub async fn load_with<F>(
     name: &'static str,
     connections: usize,
     duration: Duration,
@@ -119,6 +119,7 @@ where
 }
 
 mod assets;
+mod vault;
 mod webhooks;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -140,6 +141,7 @@ async fn main() {
         let section = match only {
             "gateway" => gateway_section(seconds, connections).await,
             "webhooks" => webhooks::section(seconds).await,
+            "vault" => vault::section(seconds, connections).await,
             _ => assets::section(seconds, connections).await,
         };
         println!("{section}");
@@ -148,10 +150,11 @@ async fn main() {
     let gateway = gateway_section(seconds, connections).await;
     let webhooks = webhooks::section(seconds).await;
     let assets = assets::section(seconds, connections).await;
+    let vault = vault::section(seconds, connections).await;
     let report = format!(
         "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh → `cargo run --release -p clientstor-bench`) on {} \
          with {cores} cores. The load generator, the services, Postgres and RabbitMQ share the machine, so compare \
-         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}",
+         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}\n{vault}",
         chrono::Utc::now().format("%Y-%m-%d"),
     );
     println!("{report}");
