@@ -6,4 +6,6 @@ source "$(dirname "$0")/lib.sh"
 source "$RUN_DIR/env"
 cargo_env
 cd "$ROOT"
+# The monitor benchmark runs the worker binary as its own process.
+cargo build --release --locked -q -p monitor-worker
 cargo run --release --locked -q -p clientstor-bench

@@ -119,6 +119,7 @@ where
 }
 
 mod assets;
+mod monitors;
 mod vault;
 mod webhooks;
 
@@ -142,6 +143,7 @@ async fn main() {
             "gateway" => gateway_section(seconds, connections).await,
             "webhooks" => webhooks::section(seconds).await,
             "vault" => vault::section(seconds, connections).await,
+            "monitors" => monitors::section(seconds).await,
             _ => assets::section(seconds, connections).await,
         };
         println!("{section}");
@@ -151,10 +153,11 @@ async fn main() {
     let webhooks = webhooks::section(seconds).await;
     let assets = assets::section(seconds, connections).await;
     let vault = vault::section(seconds, connections).await;
+    let monitors = monitors::section(120).await;
     let report = format!(
         "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh → `cargo run --release -p clientstor-bench`) on {} \
          with {cores} cores. The load generator, the services, Postgres and RabbitMQ share the machine, so compare \
-         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}\n{vault}",
+         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}\n{vault}\n{monitors}",
         chrono::Utc::now().format("%Y-%m-%d"),
     );
     println!("{report}");

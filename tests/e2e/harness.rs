@@ -17,6 +17,7 @@ pub struct Stack {
     pub inventory: Running,
     pub webhooks: Running,
     pub vault: Running,
+    pub monitor: Running,
     pub key: String,
     pub org_id: i64,
     pub http: reqwest::Client,
@@ -61,6 +62,7 @@ impl Stack {
             (Service::Inventory, &inventory::MIGRATIONS),
             (Service::Webhooks, &webhook_dispatcher::MIGRATIONS),
             (Service::Vault, &vault::MIGRATIONS),
+            (Service::Monitor, &monitor_worker::MIGRATIONS),
         ])
         .await;
         // Receivers in tests listen on loopback.
@@ -101,22 +103,30 @@ impl Stack {
             clientstor_runtime::start(&vault::definition(), env.settings(Service::Vault, &[]))
                 .await
                 .unwrap();
+        let monitor = clientstor_runtime::start(
+            &monitor_worker::definition(),
+            env.settings(Service::Monitor, &[]),
+        )
+        .await
+        .unwrap();
         let inventory_url = format!("http://{}", inventory.addr);
         let webhooks_url = format!("http://{}", webhooks.addr);
         let vault_url = format!("http://{}", vault.addr);
+        let monitor_url = format!("http://{}", monitor.addr);
         let gateway = api_gateway::start(env.settings(
             Service::Gateway,
             &[
                 ("gateway.upstreams.inventory", &inventory_url),
                 ("gateway.upstreams.webhooks", &webhooks_url),
                 ("gateway.upstreams.vault", &vault_url),
+                ("gateway.upstreams.monitor", &monitor_url),
             ],
         ))
         .await
         .unwrap();
 
         // Consumers declare their queues when they connect; wait for them so the first events route.
-        for addr in [inventory.addr, webhooks.addr, vault.addr] {
+        for addr in [inventory.addr, webhooks.addr, vault.addr, monitor.addr] {
             poll_until(
                 "services to be ready",
                 Duration::from_secs(30),
@@ -169,6 +179,7 @@ impl Stack {
             inventory,
             webhooks,
             vault,
+            monitor,
             key,
             org_id,
             http: reqwest::Client::new(),
@@ -264,10 +275,12 @@ impl Stack {
         let inventory_url = format!("http://{}", self.inventory.addr);
         let webhooks_url = format!("http://{}", self.webhooks.addr);
         let vault_url = format!("http://{}", self.vault.addr);
+        let monitor_url = format!("http://{}", self.monitor.addr);
         let mut settings: Vec<(&str, &str)> = vec![
             ("gateway.upstreams.inventory", &inventory_url),
             ("gateway.upstreams.webhooks", &webhooks_url),
             ("gateway.upstreams.vault", &vault_url),
+            ("gateway.upstreams.monitor", &monitor_url),
         ];
         settings.extend_from_slice(extra);
         api_gateway::start(self.env.settings(Service::Gateway, &settings))
@@ -311,6 +324,7 @@ impl Stack {
         self.inventory.stop().await;
         self.webhooks.stop().await;
         self.vault.stop().await;
+        self.monitor.stop().await;
     }
 }
 

@@ -129,6 +129,10 @@ pub struct VaultSettings {
 pub struct MonitorSettings {
     pub listen: String,
     pub min_interval_seconds: u64,
+    /// Checks running at once per worker.
+    pub concurrency: usize,
+    pub raw_retention_days: u64,
+    pub rollup_retention_days: u64,
     #[serde(default)]
     pub database: DatabaseOverride,
 }

@@ -19,6 +19,17 @@ pub fn client(
     timeout: Duration,
     follow_redirects: bool,
 ) -> Result<reqwest::Client, OutboundError> {
+    client_with(policy, timeout, follow_redirects, false)
+}
+
+/// As [`client`]; `accept_invalid_certs` is for monitors told not to verify TLS (self-signed
+/// appliances), never for webhooks or APIs that carry data.
+pub fn client_with(
+    policy: Arc<Policy>,
+    timeout: Duration,
+    follow_redirects: bool,
+    accept_invalid_certs: bool,
+) -> Result<reqwest::Client, OutboundError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let redirects = if follow_redirects {
         reqwest::redirect::Policy::limited(5)
@@ -30,6 +41,7 @@ pub fn client(
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .redirect(redirects)
         .no_proxy()
+        .danger_accept_invalid_certs(accept_invalid_certs)
         .user_agent(concat!("ClientSt0r/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(Arc::new(resolver::GuardedResolver::new(policy)))
         .build()

@@ -9,6 +9,7 @@ mod proxy;
 mod pwned;
 mod receiver;
 mod settings;
+mod tls_server;
 
 pub use bus::TestBus;
 pub use database::TestDb;
@@ -16,3 +17,4 @@ pub use proxy::FaultProxy;
 pub use pwned::PwnedServer;
 pub use receiver::{Received, Receiver, Reply};
 pub use settings::{TestEnv, poll_until};
+pub use tls_server::TlsServer;

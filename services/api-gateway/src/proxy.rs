@@ -73,8 +73,9 @@ pub async fn forward(
         .header("x-forwarded-host", info.host())
         .header("x-forwarded-proto", info.scheme())
         .header("x-forwarded-prefix", prefix);
-    if let Some(ip) = info.realip_remote_addr() {
-        outbound = outbound.header("x-forwarded-for", ip);
+    // The TCP peer, not a client-supplied Forwarded header: services record it in audit logs.
+    if let Some(peer) = req.peer_addr() {
+        outbound = outbound.header("x-forwarded-for", peer.ip().to_string());
     }
     for name in REQUEST_HEADERS {
         if let Some(value) = req.headers().get(*name) {

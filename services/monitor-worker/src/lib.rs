@@ -1,12 +1,27 @@
-//! The monitor-worker service. This version boots, migrates its schema, keeps the organization
-//! directory up to date, and answers health, readiness and metrics; its resources come next.
+//! The monitor worker: WAN monitors (HTTP(S), TCP, ICMP) per organization, checked on a spread
+//! schedule shared by every replica, with history, rollups, TLS expiry and
+//! `monitor.down` / `monitor.up` through the outbox.
 
 use clientstor_config::Service;
 use clientstor_runtime::ServiceDef;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+mod check;
+pub mod db;
+mod error;
+mod maintenance;
+mod routes;
+mod state;
+mod worker;
+
+pub const SCHEMA: &str = "monitor";
 pub static MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/monitor");
 
 pub fn definition() -> ServiceDef {
-    ServiceDef::directory_only(Service::Monitor, &MIGRATIONS)
+    ServiceDef {
+        background: Some(worker::spawn),
+        routes: routes::configure,
+        openapi_paths: routes::openapi_paths,
+        ..ServiceDef::directory_only(Service::Monitor, &MIGRATIONS)
+    }
 }

@@ -326,25 +326,39 @@ fn filtered<'a>(
     query
 }
 
+/// The asset columns a list can be ordered by, with `id` given (see [`ordered`]).
+macro_rules! asset_ordering {
+    ($query:expr, $ordering:expr, $id:expr) => {
+        clientstor_db::apply_ordering!($query, $ordering, {
+            "id" => $id, "name" => assets::name, "asset_type" => assets::asset_type,
+            "asset_tag" => assets::asset_tag, "serial_number" => assets::serial_number,
+            "manufacturer" => assets::manufacturer, "model" => assets::model, "hostname" => assets::hostname,
+            "ip_address" => assets::ip_address, "mac_address" => assets::mac_address, "os_name" => assets::os_name,
+            "os_version" => assets::os_version, "firmware_version" => assets::firmware_version, "cpu" => assets::cpu,
+            "ram_gb" => assets::ram_gb, "storage" => assets::storage, "status" => assets::status,
+            "purchase_date" => assets::purchase_date, "warranty_expiry" => assets::warranty_expiry,
+            "location" => assets::location, "latitude" => assets::latitude, "longitude" => assets::longitude,
+            "needs_reorder" => assets::needs_reorder, "created_by" => assets::created_by,
+            "created_at" => assets::created_at, "updated_at" => assets::updated_at,
+            "organization" => assets::organization_id,
+        })
+    };
+}
+
+/// The ordering, with `id` as the last key so that pages never overlap. In `scan` mode the id is
+/// ordered as `id + 0`: otherwise the planner may walk the whole primary key looking for the
+/// few rows of a rare term, where reading the reach's rows and sorting them is bounded.
 fn ordered<'a>(
     query: assets::BoxedQuery<'a, Pg>,
     ordering: &[(String, bool)],
+    scan: bool,
 ) -> assets::BoxedQuery<'a, Pg> {
-    let query = clientstor_db::apply_ordering!(query, ordering, {
-        "id" => assets::id, "name" => assets::name, "asset_type" => assets::asset_type,
-        "asset_tag" => assets::asset_tag, "serial_number" => assets::serial_number,
-        "manufacturer" => assets::manufacturer, "model" => assets::model, "hostname" => assets::hostname,
-        "ip_address" => assets::ip_address, "mac_address" => assets::mac_address, "os_name" => assets::os_name,
-        "os_version" => assets::os_version, "firmware_version" => assets::firmware_version, "cpu" => assets::cpu,
-        "ram_gb" => assets::ram_gb, "storage" => assets::storage, "status" => assets::status,
-        "purchase_date" => assets::purchase_date, "warranty_expiry" => assets::warranty_expiry,
-        "location" => assets::location, "latitude" => assets::latitude, "longitude" => assets::longitude,
-        "needs_reorder" => assets::needs_reorder, "created_by" => assets::created_by,
-        "created_at" => assets::created_at, "updated_at" => assets::updated_at,
-        "organization" => assets::organization_id,
-    });
-    // A stable tie-breaker keeps pages from overlapping.
-    query.then_order_by(assets::id.asc())
+    if scan {
+        asset_ordering!(query, ordering, assets::id + 0_i64)
+            .then_order_by((assets::id + 0_i64).asc())
+    } else {
+        asset_ordering!(query, ordering, assets::id).then_order_by(assets::id.asc())
+    }
 }
 
 /// One page of the assets of `orgs`, with the total count. The count and the page's ids come
@@ -391,7 +405,7 @@ pub async fn list(
                 .count()
                 .get_result(&mut conn)
                 .await?;
-            let rows: Vec<AssetRow> = ordered(filtered(orgs, filter, scan), ordering)
+            let rows: Vec<AssetRow> = ordered(filtered(orgs, filter, scan), ordering, scan)
                 .select(AssetRow::as_select())
                 .offset(page.offset())
                 .limit(page.limit())

@@ -1,0 +1,3 @@
+DROP TABLE monitor.rollups;
+DROP TABLE monitor.checks;
+DROP TABLE monitor.monitors;
