@@ -307,3 +307,59 @@ async fn two_workers_share_500_monitors_and_one_takes_over() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_rolls_up_into_hours_and_days_and_expires() {
+    let stack = fast_stack().await;
+    let mut conn = stack.env.db.connect().await;
+    diesel::sql_query(format!(
+        "INSERT INTO monitor.monitors (organization_id, name, monitor_type, url, is_paused) \
+         VALUES ({}, 'history', 'http', 'http://127.0.0.1:9/', true)",
+        stack.org_id
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // Four checks this hour (three up), and one past raw retention.
+    diesel::sql_query(
+        "INSERT INTO monitor.checks (monitor_id, checked_at, due_at, ok, response_time_ms) \
+         SELECT m.id, t, t, ok, 100 FROM monitor.monitors m, \
+           (VALUES (date_trunc('hour', now()) + interval '1 second', true), \
+                   (date_trunc('hour', now()) + interval '2 seconds', true), \
+                   (date_trunc('hour', now()) + interval '3 seconds', false), \
+                   (date_trunc('hour', now()) + interval '4 seconds', true), \
+                   (now() - interval '8 days', true)) AS c(t, ok)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    monitor_worker::db::checks::roll_up(&stack.monitor.context.pool, 7, 90)
+        .await
+        .unwrap();
+    let hour = stack
+        .count_all(
+            "SELECT (ok_checks * 100 + checks)::int8 AS n FROM monitor.rollups \
+             WHERE granularity = 'hour' AND bucket = date_trunc('hour', now())",
+        )
+        .await;
+    assert_eq!(hour, Some(304), "3 of 4 up this hour");
+    let day = stack
+        .count_all(
+            "SELECT checks::int8 AS n FROM monitor.rollups \
+             WHERE granularity = 'day' AND bucket = date_trunc('day', now())",
+        )
+        .await;
+    assert_eq!(day, Some(4));
+    let old = stack
+        .count_all("SELECT count(*) AS n FROM monitor.checks WHERE checked_at < now() - interval '7 days'")
+        .await;
+    assert_eq!(old, Some(0), "raw results past retention are deleted");
+    let id = stack
+        .count_all("SELECT id AS n FROM monitor.monitors WHERE name = 'history'")
+        .await
+        .unwrap();
+    let detail = monitor(&stack, &json!(id)).await;
+    assert_eq!(detail["uptime"]["24h"], 75.0);
+    assert_eq!(detail["uptime"]["7d"], 75.0);
+    stack.stop().await;
+}
