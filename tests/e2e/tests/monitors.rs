@@ -351,7 +351,9 @@ async fn history_rolls_up_into_hours_and_days_and_expires() {
         .await;
     assert_eq!(day, Some(4));
     let old = stack
-        .count_all("SELECT count(*) AS n FROM monitor.checks WHERE checked_at < now() - interval '7 days'")
+        .count_all(
+            "SELECT count(*) AS n FROM monitor.checks WHERE checked_at < now() - interval '7 days'",
+        )
         .await;
     assert_eq!(old, Some(0), "raw results past retention are deleted");
     let id = stack
