@@ -59,6 +59,8 @@ database() {
     log "creating database role clientstor"
     "${psql[@]}" -c "CREATE ROLE clientstor LOGIN CREATEDB PASSWORD '$CLIENTSTOR_DB_PASSWORD'"
   fi
+  # The tests make per-service roles (deploy/sql/service-roles.sql) to prove their isolation.
+  "${psql[@]}" -c "ALTER ROLE clientstor CREATEROLE"
   local db
   db=$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'clientstor'") || die "cannot query PostgreSQL"
   if [ "$db" != 1 ]; then

@@ -40,8 +40,11 @@ pub async fn run_migrations(
             .execute(&mut conn)
             .map_err(|e| MigrateError::Migration(e.to_string()))?;
         let result = (|| {
+            // Made only when missing: CREATE SCHEMA IF NOT EXISTS still needs CREATE on the
+            // database, which a per-service role owning its schema does not have.
             conn.batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{schema}') \
+                 THEN CREATE SCHEMA {schema}; END IF; END $$; SET search_path TO {schema}"
             ))
             .map_err(|e| MigrateError::Migration(e.to_string()))?;
             conn.run_pending_migrations(Source(migrations))

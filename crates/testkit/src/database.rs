@@ -21,7 +21,7 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://clientstor@127.0.0.1:5432/clientstor".to_string())
 }
 
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));

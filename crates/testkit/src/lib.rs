@@ -12,7 +12,7 @@ mod settings;
 mod tls_server;
 
 pub use bus::TestBus;
-pub use database::TestDb;
+pub use database::{TestDb, admin_url, with_database};
 pub use proxy::FaultProxy;
 pub use pwned::PwnedServer;
 pub use receiver::{Received, Receiver, Reply};
