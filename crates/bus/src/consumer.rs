@@ -309,6 +309,15 @@ async fn apply_in(
     if inserted == 0 {
         return Ok(Outcome::Duplicate);
     }
-    spec.handler.handle(conn, envelope).await?;
+    // The handler works inside the event's trace: events it makes carry the trace on.
+    let trace = clientstor_events::trace::TraceParent::parse(&envelope.traceparent)
+        .map_or_else(clientstor_events::trace::TraceParent::root, |t| t.child());
+    let span =
+        tracing::info_span!("event", event_id = %envelope.event_id, trace_id = %trace.trace_id);
+    clientstor_events::trace::scope(
+        trace,
+        tracing::Instrument::instrument(spec.handler.handle(conn, envelope), span),
+    )
+    .await?;
     Ok(Outcome::Applied)
 }

@@ -12,7 +12,7 @@ use diesel::sql_types::{Array, BigInt, Bytea, Int4, Text, Timestamptz, Uuid as S
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use lapin::Confirmation;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::types::ShortString;
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
@@ -159,13 +159,24 @@ async fn relay_batch(
         }
         let mut confirms = Vec::with_capacity(rows.len());
         for row in &rows {
-            let properties = BasicProperties::default()
+            let mut properties = BasicProperties::default()
                 .with_delivery_mode(2)
                 .with_content_type(ShortString::from("application/x-protobuf"))
                 .with_message_id(ShortString::from(row.event_id.to_string()))
                 .with_type(ShortString::from(row.event_type.as_str()))
                 .with_app_id(ShortString::from(settings.connection_name.as_str()))
                 .with_timestamp(row.created_at.timestamp().max(0) as u64);
+            // The trace context as an AMQP header too, for consumers that do not read envelopes.
+            if let Ok(envelope) = clientstor_events::decode(&row.payload)
+                && !envelope.traceparent.is_empty()
+            {
+                let mut headers = FieldTable::default();
+                headers.insert(
+                    ShortString::from("traceparent"),
+                    AMQPValue::LongString(LongString::from(envelope.traceparent)),
+                );
+                properties = properties.with_headers(headers);
+            }
             let confirm = channel
                 .basic_publish(
                     ShortString::from(settings.exchange.as_str()),

@@ -24,6 +24,9 @@ pub fn new_envelope(
         occurred_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
         organization: Some(organization),
         source: source.to_string(),
+        traceparent: crate::trace::current()
+            .map(|t| t.child().header())
+            .unwrap_or_default(),
         payload: Some(payload),
     }
 }

@@ -2,6 +2,7 @@
 //! `proto/clientstor/events/v1`; webhook JSON is rendered from it by [`webhook_data`].
 
 mod envelope;
+pub mod trace;
 pub mod types;
 
 #[allow(clippy::all, missing_docs, rust_2018_idioms)]

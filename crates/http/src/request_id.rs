@@ -1,6 +1,9 @@
-//! Every request runs inside a span carrying its request id, so every log line of the request
-//! names it. The id comes from `X-Request-Id` (set by the gateway) or is generated, is echoed in
-//! the response, and is readable by the error mapper through a task-local.
+//! Every request runs inside a span carrying its request id and trace id, so every log line of
+//! the request names them. The request id comes from `X-Request-Id` (set by the gateway) or is
+//! generated, is echoed in the response, and is readable by the error mapper through a
+//! task-local. The W3C `traceparent` is continued from the caller or started here; this hop's
+//! context is current for the request (events made by it carry it on) and is returned in the
+//! response's `traceparent`.
 
 use std::time::Instant;
 
@@ -11,9 +14,12 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use tracing::Instrument as _;
 
+use clientstor_events::trace::{self, TraceParent};
+
 use crate::metrics::HttpMetrics;
 
 pub const HEADER: &str = "x-request-id";
+pub const TRACEPARENT: &str = "traceparent";
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -49,13 +55,22 @@ pub async fn request_context(
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    let trace = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceParent::parse)
+        .map_or_else(TraceParent::root, |incoming| incoming.child());
     let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
     let method = req.method().to_string();
     let path = req.path().to_string();
-    let span = tracing::info_span!("request", request_id = %request_id);
+    let span = tracing::info_span!("request", request_id = %request_id, trace_id = %trace.trace_id);
     let started = Instant::now();
     let result = REQUEST_ID
-        .scope(request_id.clone(), next.call(req).instrument(span.clone()))
+        .scope(
+            request_id.clone(),
+            trace::scope(trace.clone(), next.call(req).instrument(span.clone())),
+        )
         .await;
     let elapsed = started.elapsed();
     let _entered = span.enter();
@@ -73,6 +88,11 @@ pub async fn request_context(
                 response
                     .headers_mut()
                     .insert(HeaderName::from_static(HEADER), value);
+            }
+            if let Ok(value) = HeaderValue::from_str(&trace.header()) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(TRACEPARENT), value);
             }
             tracing::info!(%method, %path, status, duration_ms = elapsed.as_millis() as u64, "request");
             Ok(response)

@@ -73,6 +73,10 @@ pub async fn forward(
         .header("x-forwarded-host", info.host())
         .header("x-forwarded-proto", info.scheme())
         .header("x-forwarded-prefix", prefix);
+    // The trace continues in the service as a child of the gateway's hop.
+    if let Some(trace) = clientstor_events::trace::current() {
+        outbound = outbound.header("traceparent", trace.child().header());
+    }
     // The TCP peer, not a client-supplied Forwarded header: services record it in audit logs.
     if let Some(peer) = req.peer_addr() {
         outbound = outbound.header("x-forwarded-for", peer.ip().to_string());

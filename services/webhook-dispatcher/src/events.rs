@@ -69,6 +69,7 @@ async fn fan_out(conn: &mut AsyncPgConnection, envelope: &Envelope) -> Result<()
             message_id: format!("msg_{}", event_id.simple()),
             body: body.clone(),
             subject: subject.clone(),
+            traceparent: envelope.traceparent.clone(),
         })
         .collect();
     deliveries::insert_many(conn, &new).await?;

@@ -25,6 +25,7 @@ pub struct NewDelivery {
     pub message_id: String,
     pub body: String,
     pub subject: String,
+    pub traceparent: String,
 }
 
 /// Creates the deliveries in one statement, skipping any (endpoint, event) that already has one.
@@ -66,6 +67,8 @@ pub struct Due {
     pub body: String,
     #[diesel(sql_type = Int4)]
     pub attempt_count: i32,
+    #[diesel(sql_type = Text)]
+    pub traceparent: String,
 }
 
 /// Claims up to `limit` due deliveries of active endpoints by pushing their next attempt
@@ -87,7 +90,8 @@ pub async fn claim_due(
              ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED) \
          UPDATE webhooks.deliveries d SET next_attempt_at = now() + make_interval(secs => $2), updated_at = now() \
          FROM due WHERE d.id = due.id \
-         RETURNING d.id, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count",
+         RETURNING d.id, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, \
+                   d.traceparent",
     )
     .bind::<BigInt, _>(limit)
     .bind::<Int4, _>(lease_seconds)

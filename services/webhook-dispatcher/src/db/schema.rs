@@ -36,6 +36,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         subject -> Text,
+        traceparent -> Text,
     }
 }
 

@@ -263,8 +263,13 @@ impl Worker {
                 "x-webhook-signature",
                 signing::legacy_signature(&endpoint.secret, &due.body),
             )
-            .header("x-webhook-event", &due.event_type)
-            .body(due.body.clone());
+            .header("x-webhook-event", &due.event_type);
+        // The POST continues the trace of the change that caused it.
+        let request = match clientstor_events::trace::TraceParent::parse(&due.traceparent) {
+            Some(trace) => request.header("traceparent", trace.child().header()),
+            None => request,
+        }
+        .body(due.body.clone());
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(error) => {

@@ -70,6 +70,10 @@ async fn test(
             message_id: format!("msg_{}", event_id.simple()),
             body: body.to_string(),
             subject: String::new(),
+            // The test POST continues the trace of the request that asked for it.
+            traceparent: clientstor_events::trace::current()
+                .map(|t| t.header())
+                .unwrap_or_default(),
         },
     )
     .await?;

@@ -18,6 +18,7 @@ const RESERVED_HEADERS: &[&str] = &[
     "webhook-timestamp",
     "webhook-signature",
     "x-webhook-signature",
+    "traceparent",
     "x-webhook-event",
     "transfer-encoding",
     "connection",
