@@ -60,6 +60,7 @@ pub struct ConsumerSpec {
     pub handler: Arc<dyn EventHandler>,
     /// Woken after each commit, for in-process workers waiting on the consumer's effects.
     pub after_commit: Option<Arc<tokio::sync::Notify>>,
+    pub metrics: crate::metrics::ConsumerMetrics,
 }
 
 /// Deliveries handled in one transaction at most.
@@ -228,6 +229,7 @@ async fn process(
     let envelope = match clientstor_events::decode(&delivery.data) {
         Ok(envelope) => envelope,
         Err(error) => {
+            spec.metrics.outcome("dead_lettered");
             tracing::error!(%error, routing_key = %delivery.routing_key, "undecodable event sent to the dead-letter queue");
             delivery
                 .acker
@@ -244,6 +246,7 @@ async fn process(
                 return Ok(());
             }
             Err(HandlerError::Permanent(reason)) => {
+                spec.metrics.outcome("dead_lettered");
                 tracing::error!(event_id = %envelope.event_id, event_type = %envelope.event_type, %reason, "event rejected to the dead-letter queue");
                 delivery
                     .acker
@@ -253,6 +256,7 @@ async fn process(
             }
             Err(HandlerError::Transient(reason)) => {
                 attempt += 1;
+                spec.metrics.outcome("retried");
                 tracing::warn!(event_id = %envelope.event_id, %reason, attempt, "event handling failed; retrying");
                 if shutdown.is_cancelled() {
                     return Ok(());
@@ -274,15 +278,31 @@ async fn apply_all(
         .await
         .map_err(|e| HandlerError::Transient(e.to_string()))?;
     let conn: &mut AsyncPgConnection = &mut conn;
-    conn.transaction(async |conn| {
-        for (_, envelope) in events {
-            if let Outcome::Duplicate = apply_in(conn, spec, envelope).await? {
-                tracing::info!(event_id = %envelope.event_id, "duplicate event ignored");
+    let outcomes = conn
+        .transaction(async |conn| {
+            let mut outcomes = Vec::with_capacity(events.len());
+            for (_, envelope) in events {
+                let outcome = apply_in(conn, spec, envelope).await?;
+                if let Outcome::Duplicate = outcome {
+                    tracing::info!(event_id = %envelope.event_id, "duplicate event ignored");
+                }
+                outcomes.push(outcome);
             }
+            Ok::<_, HandlerError>(outcomes)
+        })
+        .await?;
+    for ((delivery, envelope), outcome) in events.iter().zip(outcomes) {
+        if delivery.redelivered {
+            spec.metrics.redelivered();
         }
-        Ok::<_, HandlerError>(())
-    })
-    .await?;
+        match outcome {
+            Outcome::Applied => {
+                spec.metrics.outcome("applied");
+                spec.metrics.applied_at(&envelope.occurred_at);
+            }
+            Outcome::Duplicate => spec.metrics.outcome("duplicate"),
+        }
+    }
     if let Some(notify) = &spec.after_commit {
         notify.notify_one();
     }

@@ -6,12 +6,14 @@
 //! own after a broker restart.
 
 pub mod consumer;
+mod metrics;
 mod outbox;
 pub mod relay;
 mod status;
 pub mod topology;
 
 pub use consumer::{ConsumerSpec, EventHandler, HandlerError, run_consumer};
+pub use metrics::ConsumerMetrics;
 pub use outbox::{OutboxNotifier, enqueue, enqueue_many};
 pub use relay::run_relay;
 pub use status::BusStatus;

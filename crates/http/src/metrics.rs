@@ -6,6 +6,7 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, Tex
 
 #[derive(Clone)]
 pub struct HttpMetrics {
+    service: String,
     registry: Registry,
     requests: IntCounterVec,
     duration: HistogramVec,
@@ -31,6 +32,7 @@ impl HttpMetrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         Ok(Self {
+            service: service.to_string(),
             registry,
             requests,
             duration,
@@ -39,6 +41,39 @@ impl HttpMetrics {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// A counter with the service label, registered here.
+    pub fn counter(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<IntCounterVec, prometheus::Error> {
+        let counter = IntCounterVec::new(
+            Opts::new(name, help).const_label("service", &self.service),
+            labels,
+        )?;
+        self.registry.register(Box::new(counter.clone()))?;
+        Ok(counter)
+    }
+
+    /// A histogram of seconds with the service label, registered here.
+    pub fn histogram(
+        &self,
+        name: &str,
+        help: &str,
+        buckets: Vec<f64>,
+        labels: &[&str],
+    ) -> Result<HistogramVec, prometheus::Error> {
+        let histogram = HistogramVec::new(
+            HistogramOpts::new(name, help)
+                .const_label("service", &self.service)
+                .buckets(buckets),
+            labels,
+        )?;
+        self.registry.register(Box::new(histogram.clone()))?;
+        Ok(histogram)
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

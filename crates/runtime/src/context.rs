@@ -5,6 +5,7 @@ use clientstor_bus::{BusSettings, BusStatus, OutboxNotifier};
 use clientstor_config::{Service, Settings};
 use clientstor_db::{Pool, PoolOptions};
 use clientstor_http::PrincipalKey;
+use clientstor_http::metrics::HttpMetrics;
 
 /// Shared state of a running service, available to handlers as `web::Data<Context>`.
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct Context {
     pub principal_key: PrincipalKey,
     /// Woken after the consumer commits, for background workers acting on its effects.
     pub work: Arc<tokio::sync::Notify>,
+    /// The service's Prometheus registry (served at `/metrics`), for every part to register in.
+    pub metrics: HttpMetrics,
 }
 
 #[derive(Debug)]
@@ -57,6 +60,8 @@ impl Context {
             bus: BusStatus::default(),
             principal_key: PrincipalKey::new(&secret),
             work: Arc::default(),
+            metrics: HttpMetrics::new(service.binary())
+                .map_err(|e| StartError(format!("metrics: {e}")))?,
         })
     }
 

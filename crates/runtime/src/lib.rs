@@ -5,6 +5,7 @@
 
 pub mod cli;
 mod context;
+mod gauges;
 pub mod openapi;
 pub mod organizations;
 mod server;

@@ -9,7 +9,6 @@ use clientstor_bus::{ConsumerSpec, EventHandler};
 use clientstor_config::{Service, Settings};
 use clientstor_db::EmbeddedMigrations;
 use clientstor_http::health::{Readiness, ReadinessCheck};
-use clientstor_http::metrics::HttpMetrics;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -123,6 +122,15 @@ pub fn standard_readiness(
     Readiness(vec![database, migrations_check, amqp])
 }
 
+fn consumer_metrics(context: &Context) -> Result<clientstor_bus::ConsumerMetrics, StartError> {
+    let metrics = clientstor_bus::ConsumerMetrics::new(context.service.binary())
+        .map_err(|e| StartError(format!("metrics: {e}")))?;
+    metrics
+        .register(context.metrics.registry())
+        .map_err(|e| StartError(format!("metrics: {e}")))?;
+    Ok(metrics)
+}
+
 /// Starts the bus tasks and the HTTP server of a service. Binds `listen` from the settings
 /// (`127.0.0.1:0` in tests gives an ephemeral port).
 pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, StartError> {
@@ -147,6 +155,7 @@ pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, Star
             bindings,
             handler,
             after_commit: Some(context.work.clone()),
+            metrics: consumer_metrics(&context)?,
         };
         tasks.push(tokio::spawn(clientstor_bus::run_consumer(
             context.pool.clone(),
@@ -164,9 +173,12 @@ pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, Star
         def.service.section(),
         def.migrations,
     ));
-    let metrics = web::Data::new(
-        HttpMetrics::new(def.service.binary()).map_err(|e| StartError(format!("metrics: {e}")))?,
-    );
+    tasks.push(tokio::spawn(crate::gauges::run(
+        context.clone(),
+        def.publishes,
+        shutdown.child_token(),
+    )));
+    let metrics = web::Data::new(context.metrics.clone());
     let data = web::Data::new(context.clone());
     let key = web::Data::new(context.principal_key.clone());
     let routes = def.routes;

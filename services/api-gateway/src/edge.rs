@@ -98,6 +98,10 @@ pub async fn edge<B: MessageBody + 'static>(
         quota: gateway.limits.auth_failures,
     };
     if !gateway.limiter.has_capacity(&failures).await {
+        gateway
+            .rate_limited
+            .with_label_values(&["auth_failures"])
+            .inc();
         return Ok(reject(
             req,
             ApiError::TooManyRequests {
@@ -157,7 +161,9 @@ pub async fn edge<B: MessageBody + 'static>(
         org_quota,
         key: verdicts[0],
     };
-    if let Some(denied) = verdicts.iter().find(|v| !v.allowed) {
+    if let Some((index, denied)) = verdicts.iter().enumerate().find(|(_, v)| !v.allowed) {
+        let scope = if index == 0 { "key" } else { "organization" };
+        gateway.rate_limited.with_label_values(&[scope]).inc();
         let retry_after_seconds = seconds(denied.retry_after_ms).max(1);
         tracing::info!(key_id = authenticated.key.row.id, "rate limited");
         return Ok(reject(

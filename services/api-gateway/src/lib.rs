@@ -8,7 +8,6 @@ use std::time::Duration;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use clientstor_config::{Service, Settings};
-use clientstor_http::metrics::HttpMetrics;
 use clientstor_runtime::Context;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::task::JoinHandle;
@@ -69,7 +68,7 @@ pub async fn start(settings: Settings) -> Result<RunningGateway, String> {
         context.bus.clone(),
         shutdown.child_token(),
     ))];
-    let metrics = web::Data::new(HttpMetrics::new("api-gateway").map_err(|e| e.to_string())?);
+    let metrics = web::Data::new(context.metrics.clone());
     let readiness = web::Data::new(clientstor_runtime::standard_readiness(
         &context,
         SCHEMA,

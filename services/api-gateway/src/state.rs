@@ -48,8 +48,32 @@ pub struct Gateway {
     pub keys: KeyCache,
     pub limiter: Limiter,
     pub limits: Limits,
+    /// Requests refused by a limit, by scope (key, organization, auth_failures).
+    pub rate_limited: prometheus::IntCounterVec,
     /// When each key's last use was last written, so busy keys cost one write a minute.
     touched: Mutex<HashMap<i64, Instant>>,
+}
+
+/// The rate-limit counter, registered once per context: the admin commands build a second
+/// `Gateway` on the same context, whose counter then simply stays unexported.
+fn rate_limited_counter(context: &Context) -> Result<prometheus::IntCounterVec, String> {
+    let counter = prometheus::IntCounterVec::new(
+        prometheus::Opts::new(
+            "rate_limited_total",
+            "Requests refused by a rate limit, by scope",
+        )
+        .const_label("service", "api-gateway"),
+        &["scope"],
+    )
+    .map_err(|e| format!("metrics: {e}"))?;
+    match context
+        .metrics
+        .registry()
+        .register(Box::new(counter.clone()))
+    {
+        Ok(()) | Err(prometheus::Error::AlreadyReg) => Ok(counter),
+        Err(error) => Err(format!("metrics: {error}")),
+    }
 }
 
 impl Gateway {
@@ -98,10 +122,12 @@ impl Gateway {
                 burst: rl.auth_failures_per_minute.max(1),
             },
         };
+        let rate_limited = rate_limited_counter(&context)?;
         Ok(Self {
             keys: KeyCache::default(),
             limiter,
             limits,
+            rate_limited,
             touched: Mutex::default(),
             peppers: BTreeMap::from([(version, hmac::Key::new(hmac::HMAC_SHA256, &pepper))]),
             pepper_version: version,

@@ -42,12 +42,38 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
             std::process::exit(1);
         }
     };
+    let metrics = context
+        .metrics
+        .counter(
+            "monitor_checks_total",
+            "Checks by result (up, down)",
+            &["result"],
+        )
+        .and_then(|checks| {
+            context
+                .metrics
+                .histogram(
+                    "monitor_schedule_lag_seconds",
+                    "Start of a check minus its due time",
+                    vec![0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 30.0],
+                    &[],
+                )
+                .map(|lag| Metrics { checks, lag })
+        });
+    let metrics = match metrics {
+        Ok(metrics) => Arc::new(metrics),
+        Err(error) => {
+            eprintln!("monitor-worker: metrics: {error}");
+            std::process::exit(1);
+        }
+    };
     let (results, incoming) = mpsc::channel::<CheckResult>(4 * BATCH);
     let concurrency = context.settings.monitor.concurrency.max(1);
     vec![
         tokio::spawn(schedule(
             context.clone(),
             checker,
+            metrics,
             results,
             Arc::new(Semaphore::new(concurrency)),
             shutdown.clone(),
@@ -57,9 +83,15 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
     ]
 }
 
+struct Metrics {
+    checks: prometheus::IntCounterVec,
+    lag: prometheus::HistogramVec,
+}
+
 async fn schedule(
     context: Context,
     checker: Arc<Checker>,
+    metrics: Arc<Metrics>,
     results: mpsc::Sender<CheckResult>,
     permits: Arc<Semaphore>,
     shutdown: CancellationToken,
@@ -75,10 +107,20 @@ async fn schedule(
                             return;
                         };
                         let (checker, results) = (checker.clone(), results.clone());
+                        let metrics = metrics.clone();
                         tokio::spawn(async move {
                             let wait = (monitor.due_at - Utc::now()).to_std().unwrap_or_default();
                             tokio::time::sleep(wait).await;
                             let result = checker.run(&monitor).await;
+                            let lag = (result.checked_at - result.due_at).num_milliseconds();
+                            metrics
+                                .lag
+                                .with_label_values::<&str>(&[])
+                                .observe(lag.max(0) as f64 / 1000.0);
+                            metrics
+                                .checks
+                                .with_label_values(&[if result.ok { "up" } else { "down" }])
+                                .inc();
                             drop(permit);
                             let _ = results.send(result).await;
                         });

@@ -69,6 +69,8 @@ pub struct Due {
     pub attempt_count: i32,
     #[diesel(sql_type = Text)]
     pub traceparent: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Claims up to `limit` due deliveries of active endpoints by pushing their next attempt
@@ -91,7 +93,7 @@ pub async fn claim_due(
          UPDATE webhooks.deliveries d SET next_attempt_at = now() + make_interval(secs => $2), updated_at = now() \
          FROM due WHERE d.id = due.id \
          RETURNING d.id, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, \
-                   d.traceparent",
+                   d.traceparent, d.created_at",
     )
     .bind::<BigInt, _>(limit)
     .bind::<Int4, _>(lease_seconds)

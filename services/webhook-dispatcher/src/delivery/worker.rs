@@ -31,6 +31,10 @@ struct Worker {
     schedule: Vec<Duration>,
     lease_seconds: i32,
     recorder: tokio::sync::mpsc::Sender<Finished>,
+    /// Attempts by outcome (delivered, failed, gone).
+    attempts: prometheus::IntCounterVec,
+    /// From the delivery's creation (its event's consumption) to its successful attempt.
+    latency: prometheus::HistogramVec,
 }
 
 /// Starts the worker; it stops when `shutdown` is cancelled. Bad settings stop the process at
@@ -62,7 +66,36 @@ pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<(
         }
     };
     let (recorder, finished) = tokio::sync::mpsc::channel(8192);
+    let metrics = context
+        .metrics
+        .counter(
+            "webhook_attempts_total",
+            "Webhook attempts by outcome",
+            &["outcome"],
+        )
+        .and_then(|attempts| {
+            context
+                .metrics
+                .histogram(
+                    "webhook_delivery_latency_seconds",
+                    "From a delivery's creation to its successful attempt",
+                    vec![
+                        0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 300.0, 3600.0, 86400.0,
+                    ],
+                    &[],
+                )
+                .map(|latency| (attempts, latency))
+        });
+    let (attempts, latency) = match metrics {
+        Ok(metrics) => metrics,
+        Err(error) => {
+            eprintln!("webhook-dispatcher: metrics: {error}");
+            std::process::exit(1);
+        }
+    };
     let worker = Worker {
+        attempts,
+        latency,
         context: context.clone(),
         client,
         policy,
@@ -198,6 +231,18 @@ impl Worker {
                 Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default()
             })
         };
+        let label = match (&verdict, outcome.success) {
+            (_, true) => "delivered",
+            (EndpointVerdict::Disable(_), _) => "gone",
+            _ => "failed",
+        };
+        self.attempts.with_label_values(&[label]).inc();
+        if outcome.success {
+            let waited = (Utc::now() - due.created_at).num_milliseconds().max(0);
+            self.latency
+                .with_label_values::<&str>(&[])
+                .observe(waited as f64 / 1000.0);
+        }
         tracing::info!(
             delivery_id = due.id,
             endpoint_id = due.endpoint_id,
