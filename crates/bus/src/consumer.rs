@@ -330,10 +330,23 @@ async fn apply_in(
         return Ok(Outcome::Duplicate);
     }
     // The handler works inside the event's trace: events it makes carry the trace on.
-    let trace = clientstor_events::trace::TraceParent::parse(&envelope.traceparent)
-        .map_or_else(clientstor_events::trace::TraceParent::root, |t| t.child());
-    let span =
-        tracing::info_span!("event", event_id = %envelope.event_id, trace_id = %trace.trace_id);
+    let incoming = clientstor_events::trace::TraceParent::parse(&envelope.traceparent);
+    let trace = incoming.as_ref().map_or_else(
+        clientstor_events::trace::TraceParent::root,
+        clientstor_events::trace::TraceParent::child,
+    );
+    let span = tracing::info_span!(
+        "event",
+        event_id = %envelope.event_id,
+        event_type = %envelope.event_type,
+        trace_id = %trace.trace_id,
+        service = spec.service,
+    );
+    clientstor_telemetry::link(
+        &span,
+        &trace.trace_id,
+        incoming.as_ref().map_or(&trace.parent_id, |i| &i.parent_id),
+    );
     clientstor_events::trace::scope(
         trace,
         tracing::Instrument::instrument(spec.handler.handle(conn, envelope), span),

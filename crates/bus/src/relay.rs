@@ -166,10 +166,13 @@ async fn relay_batch(
                 .with_type(ShortString::from(row.event_type.as_str()))
                 .with_app_id(ShortString::from(settings.connection_name.as_str()))
                 .with_timestamp(row.created_at.timestamp().max(0) as u64);
+            let span = tracing::info_span!("publish", event_id = %row.event_id, event_type = %row.event_type);
             // The trace context as an AMQP header too, for consumers that do not read envelopes.
             if let Ok(envelope) = clientstor_events::decode(&row.payload)
-                && !envelope.traceparent.is_empty()
+                && let Some(trace) =
+                    clientstor_events::trace::TraceParent::parse(&envelope.traceparent)
             {
+                clientstor_telemetry::link(&span, &trace.trace_id, &trace.parent_id);
                 let mut headers = FieldTable::default();
                 headers.insert(
                     ShortString::from("traceparent"),
@@ -177,15 +180,17 @@ async fn relay_batch(
                 );
                 properties = properties.with_headers(headers);
             }
-            let confirm = channel
-                .basic_publish(
+            let confirm = tracing::Instrument::instrument(
+                channel.basic_publish(
                     ShortString::from(settings.exchange.as_str()),
                     ShortString::from(row.event_type.as_str()),
                     BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() },
                     &row.payload,
                     properties,
-                )
-                .await
+                ),
+                span,
+            )
+            .await
                 .map_err(|e| RelayError::Broker(e.to_string()))?;
             confirms.push(confirm);
         }

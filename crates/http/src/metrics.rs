@@ -39,6 +39,10 @@ impl HttpMetrics {
         })
     }
 
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
     pub fn registry(&self) -> &Registry {
         &self.registry
     }

@@ -55,16 +55,29 @@ pub async fn request_context(
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let trace = req
+    let incoming = req
         .headers()
         .get(TRACEPARENT)
         .and_then(|v| v.to_str().ok())
-        .and_then(TraceParent::parse)
-        .map_or_else(TraceParent::root, |incoming| incoming.child());
+        .and_then(TraceParent::parse);
+    let trace = incoming
+        .as_ref()
+        .map_or_else(TraceParent::root, TraceParent::child);
     let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
+    let service = metrics.as_ref().map_or("", |m| m.service()).to_string();
     let method = req.method().to_string();
     let path = req.path().to_string();
-    let span = tracing::info_span!("request", request_id = %request_id, trace_id = %trace.trace_id);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        trace_id = %trace.trace_id,
+        service = %service,
+    );
+    clientstor_telemetry::link(
+        &span,
+        &trace.trace_id,
+        incoming.as_ref().map_or(&trace.parent_id, |i| &i.parent_id),
+    );
     let started = Instant::now();
     let result = REQUEST_ID
         .scope(

@@ -77,3 +77,23 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> Result<TelemetryGuar
         .try_init();
     Ok(TelemetryGuard { provider })
 }
+
+/// Makes `span` a child of the remote span `parent_id` in trace `trace_id` (W3C hex ids), so
+/// that exported spans of every hop share the trace. Without an exporter it changes nothing.
+pub fn link(span: &tracing::Span, trace_id: &str, parent_id: &str) {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let (Ok(trace), Ok(parent)) = (TraceId::from_hex(trace_id), SpanId::from_hex(parent_id)) else {
+        return;
+    };
+    let remote = SpanContext::new(
+        trace,
+        parent,
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    );
+    let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+}

@@ -77,3 +77,74 @@ async fn a_create_and_its_webhook_share_one_trace() {
     assert_eq!(trace_id(&seen[1].1), started);
     stack.stop().await;
 }
+
+/// With an exporter installed, the spans of every hop share the client's trace id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exported_spans_of_every_hop_share_the_trace() {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("e2e")))
+        .init();
+
+    let stack = Stack::start(false).await;
+    let receiver = Receiver::start().await;
+    stack
+        .post(
+            "/api/v1/webhooks/",
+            json!({"name": "traced", "url": receiver.url("/hook"), "events": ["asset.created"]}),
+        )
+        .await;
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let created = stack
+        .http
+        .post(stack.url("/api/v1/assets/"))
+        .bearer_auth(&stack.key)
+        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+        .json(&json!({"name": "exported", "asset_type": "server"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let hops = poll_until("every hop's span", Duration::from_secs(20), || async {
+        let _ = provider.force_flush();
+        let spans = exporter.get_finished_spans().unwrap();
+        let mut hops: Vec<String> = spans
+            .iter()
+            .filter(|s| s.span_context.trace_id().to_string() == trace)
+            .map(|s| {
+                let service = s
+                    .attributes
+                    .iter()
+                    .find(|kv| kv.key.as_str() == "service")
+                    .map(|kv| kv.value.to_string())
+                    .unwrap_or_default();
+                format!("{}:{service}", s.name)
+            })
+            .collect();
+        hops.sort();
+        hops.dedup();
+        hops.contains(&"webhook:".to_string()).then_some(hops)
+    })
+    .await;
+    for hop in [
+        "request:api-gateway",
+        "request:inventory",
+        "publish:",
+        "event:webhooks",
+        "webhook:",
+    ] {
+        assert!(
+            hops.contains(&hop.to_string()),
+            "{hop} missing from {hops:?}"
+        );
+    }
+    stack.stop().await;
+}

@@ -211,7 +211,16 @@ impl Worker {
     }
 
     async fn deliver(&self, endpoint: &EndpointRow, due: Due) {
-        let (outcome, retry_after) = self.send(endpoint, &due).await;
+        let span = tracing::info_span!(
+            "webhook",
+            delivery_id = due.id,
+            endpoint_id = due.endpoint_id
+        );
+        if let Some(trace) = clientstor_events::trace::TraceParent::parse(&due.traceparent) {
+            clientstor_telemetry::link(&span, &trace.trace_id, &trace.parent_id);
+        }
+        let (outcome, retry_after) =
+            tracing::Instrument::instrument(self.send(endpoint, &due), span).await;
         let attempts_made = due.attempt_count as usize + 1;
         let status = outcome.response_status;
         let verdict = match (outcome.success, status) {
