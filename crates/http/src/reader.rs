@@ -206,6 +206,18 @@ pub fn decimal(units: i64, places: usize) -> String {
     format!("{}.{:0places$}", units / scale, units % scale)
 }
 
+/// The body's `organization` for a create: absent or null is `None`, anything but an integer is
+/// a 400 on the field.
+pub fn requested_organization(map: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
+    match map.get("organization") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::field("organization", "A valid integer is required.")),
+    }
+}
+
 /// The request body as a JSON object, or a 400.
 pub fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
     value

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::asset_input;
 use crate::db::assets::{self as repo, AssetFilter, AssetRow};
 use crate::db::list_cache::ListCache;
-use clientstor_http::reader::{merged, object};
+use clientstor_http::reader::{merged, object, requested_organization};
 
 const MAX_BULK: usize = 1000;
 
@@ -53,16 +53,6 @@ pub fn represent(row: &AssetRow, organization_name: &str) -> Value {
     })
 }
 
-fn requested_org(map: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
-    match map.get("organization") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| ApiError::field("organization", "A valid integer is required.")),
-    }
-}
-
 async fn create(
     principal: Principal,
     context: web::Data<Context>,
@@ -80,7 +70,7 @@ async fn create(
         ));
     }
     // Every item goes to one organization: the query's, else the first item's, else home.
-    let org = principal.target_org(requested_org(object(&items[0])?)?)?;
+    let org = principal.target_org(requested_organization(object(&items[0])?)?)?;
     principal.require(org, "assets_create")?;
     let mut fields = Vec::with_capacity(items.len());
     let mut report = Vec::with_capacity(items.len());

@@ -6,9 +6,8 @@ use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, Validat
 use clientstor_runtime::Context;
 use serde_json::{Map, Value, json};
 
-use super::vehicles::visible;
+use super::vehicles::{editable, record_id, visible};
 use crate::db::fuel_logs::{self as repo, FuelLogFields, FuelLogRow};
-use crate::db::vehicles::VehicleRow;
 use clientstor_http::reader::{Reader, decimal, merged, object};
 
 /// Miles since the highest reading below this log's, and miles per gallon over them.
@@ -85,20 +84,6 @@ fn parse(map: &Map<String, Value>) -> Result<FuelLogFields, ValidationErrors> {
     }
 }
 
-async fn editable(
-    principal: &Principal,
-    context: &Context,
-    vehicle: &str,
-) -> Result<VehicleRow, ApiError> {
-    let vehicle = visible(principal, context, vehicle).await?;
-    principal.require(vehicle.organization_id, "vehicles_edit")?;
-    Ok(vehicle)
-}
-
-fn log_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
-}
-
 async fn list(
     req: HttpRequest,
     principal: Principal,
@@ -147,7 +132,7 @@ async fn detail(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let vehicle = visible(&principal, &context, &path.0).await?;
-    let row = repo::get(&context.pool, vehicle.id, log_id(&path.1)?).await?;
+    let row = repo::get(&context.pool, vehicle.id, record_id(&path.1)?).await?;
     respond(&context, &row, false).await
 }
 
@@ -159,7 +144,7 @@ async fn save(
     partial: bool,
 ) -> Result<HttpResponse, ApiError> {
     let vehicle = editable(&principal, &context, &path.0).await?;
-    let current = repo::get(&context.pool, vehicle.id, log_id(&path.1)?).await?;
+    let current = repo::get(&context.pool, vehicle.id, record_id(&path.1)?).await?;
     let map = if partial {
         let mut base = represent(&current, &[]);
         // A new price without a new total recomputes the total.
@@ -201,7 +186,7 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let vehicle = editable(&principal, &context, &path.0).await?;
-    let row = repo::get(&context.pool, vehicle.id, log_id(&path.1)?).await?;
+    let row = repo::get(&context.pool, vehicle.id, record_id(&path.1)?).await?;
     repo::delete(&context.pool, row.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,7 +10,7 @@ use clientstor_runtime::Context;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::vehicles::visible;
+use super::vehicles::{editable, record_id, visible};
 use crate::db::maintenance::{self as repo, MaintenanceFields, MaintenanceRow};
 use crate::db::vehicles::VehicleRow;
 use clientstor_http::reader::{Reader, decimal, merged, object};
@@ -108,20 +108,6 @@ fn parse(map: &Map<String, Value>) -> Result<MaintenanceFields, ValidationErrors
     } else {
         Err(r.errors)
     }
-}
-
-async fn editable(
-    principal: &Principal,
-    context: &Context,
-    vehicle: &str,
-) -> Result<VehicleRow, ApiError> {
-    let vehicle = visible(principal, context, vehicle).await?;
-    principal.require(vehicle.organization_id, "vehicles_edit")?;
-    Ok(vehicle)
-}
-
-fn record_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::vehicle_input;
 use crate::db::vehicles::{self as repo, VehicleFilter, VehicleRow};
-use clientstor_http::reader::{decimal, merged, object};
+use clientstor_http::reader::{decimal, merged, object, requested_organization};
 
 /// The vehicle as the API returns it.
 fn represent(row: &VehicleRow, organization_name: &str) -> Value {
@@ -58,13 +58,7 @@ async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let map = object(&body)?;
-    let requested = match map.get("organization") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| ApiError::field("organization", "A valid integer is required."))?,
-        ),
-    };
+    let requested = requested_organization(map)?;
     let org = principal.target_org(requested)?;
     principal.require(org, "vehicles_create")?;
     let fields = vehicle_input::parse(map).map_err(ApiError::Validation)?;
@@ -122,6 +116,22 @@ pub(super) async fn visible(
 ) -> Result<VehicleRow, ApiError> {
     let id: i64 = raw.parse().map_err(|_| ApiError::not_found())?;
     Ok(repo::get(&context.pool, &principal.orgs_with("vehicles_view"), id).await?)
+}
+
+/// The vehicle if the caller may edit it (nested records are edited under `vehicles_edit`).
+pub(super) async fn editable(
+    principal: &Principal,
+    context: &Context,
+    raw: &str,
+) -> Result<VehicleRow, ApiError> {
+    let vehicle = visible(principal, context, raw).await?;
+    principal.require(vehicle.organization_id, "vehicles_edit")?;
+    Ok(vehicle)
+}
+
+/// A nested record's id from the path; anything else is a 404.
+pub(super) fn record_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
 }
 
 async fn detail(

@@ -2,7 +2,7 @@
 //! delete; plus `pause/`, `resume/`, `check-now/` and the paginated `checks/` history.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use clientstor_http::reader::{merged, object};
+use clientstor_http::reader::{merged, object, requested_organization};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
 use serde::Deserialize;
@@ -87,13 +87,7 @@ async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let map = object(&body)?;
-    let requested = match map.get("organization") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| ApiError::field("organization", "A valid integer is required."))?,
-        ),
-    };
+    let requested = requested_organization(map)?;
     let org = principal.target_org(requested)?;
     principal.require(org, "monitoring_create")?;
     let fields = monitor_input::parse(map, context.settings.monitor.min_interval_seconds)

@@ -2,7 +2,7 @@
 //! delete. The password itself is write-only here: lists omit it, the detail masks it.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use clientstor_http::reader::{merged, object};
+use clientstor_http::reader::{merged, object, requested_organization};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
@@ -143,13 +143,7 @@ async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let map = object(&body)?;
-    let requested = match map.get("organization") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| ApiError::field("organization", "A valid integer is required."))?,
-        ),
-    };
+    let requested = requested_organization(map)?;
     let org = principal.target_org(requested)?;
     principal.require(org, "vault_create")?;
     let Input {
