@@ -33,6 +33,10 @@ secrets() {
     } > "$SECRETS"
     chmod 600 "$SECRETS"
   fi
+  # Keys added after a machine's secrets were first generated.
+  if ! grep -q '^CLIENTSTOR_RMM__MASTER_KEY=' "$SECRETS"; then
+    echo "CLIENTSTOR_RMM__MASTER_KEY=$(head -c 32 /dev/urandom | base64)" >> "$SECRETS"
+  fi
   # shellcheck disable=SC1090
   source "$SECRETS"
 }
@@ -102,6 +106,7 @@ ENV_FILE="$RUN_DIR/env"
   echo "export CLIENTSTOR_GATEWAY__INTERNAL_SECRET=\${CLIENTSTOR_GATEWAY__INTERNAL_SECRET:-$CLIENTSTOR_GATEWAY__INTERNAL_SECRET}"
   echo "export CLIENTSTOR_GATEWAY__KEY_PEPPER=\${CLIENTSTOR_GATEWAY__KEY_PEPPER:-$CLIENTSTOR_GATEWAY__KEY_PEPPER}"
   echo "export CLIENTSTOR_VAULT__MASTER_KEY=\${CLIENTSTOR_VAULT__MASTER_KEY:-$CLIENTSTOR_VAULT__MASTER_KEY}"
+  echo "export CLIENTSTOR_RMM__MASTER_KEY=\${CLIENTSTOR_RMM__MASTER_KEY:-$CLIENTSTOR_RMM__MASTER_KEY}"
 } > "$ENV_FILE"
 chmod 600 "$ENV_FILE"
 log "PostgreSQL, RabbitMQ and Redis are up"

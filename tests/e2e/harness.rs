@@ -18,6 +18,7 @@ pub struct Stack {
     pub webhooks: Running,
     pub vault: Running,
     pub monitor: Running,
+    pub rmm: Running,
     pub key: String,
     pub org_id: i64,
     pub http: reqwest::Client,
@@ -63,6 +64,7 @@ impl Stack {
             (Service::Webhooks, &webhook_dispatcher::MIGRATIONS),
             (Service::Vault, &vault::MIGRATIONS),
             (Service::Monitor, &monitor_worker::MIGRATIONS),
+            (Service::Rmm, &rmm_sync::MIGRATIONS),
         ])
         .await;
         // Receivers in tests listen on loopback.
@@ -109,10 +111,15 @@ impl Stack {
         )
         .await
         .unwrap();
+        let rmm =
+            clientstor_runtime::start(&rmm_sync::definition(), env.settings(Service::Rmm, &[]))
+                .await
+                .unwrap();
         let inventory_url = format!("http://{}", inventory.addr);
         let webhooks_url = format!("http://{}", webhooks.addr);
         let vault_url = format!("http://{}", vault.addr);
         let monitor_url = format!("http://{}", monitor.addr);
+        let rmm_url = format!("http://{}", rmm.addr);
         let gateway = api_gateway::start(env.settings(
             Service::Gateway,
             &[
@@ -120,13 +127,20 @@ impl Stack {
                 ("gateway.upstreams.webhooks", &webhooks_url),
                 ("gateway.upstreams.vault", &vault_url),
                 ("gateway.upstreams.monitor", &monitor_url),
+                ("gateway.upstreams.rmm", &rmm_url),
             ],
         ))
         .await
         .unwrap();
 
         // Consumers declare their queues when they connect; wait for them so the first events route.
-        for addr in [inventory.addr, webhooks.addr, vault.addr, monitor.addr] {
+        for addr in [
+            inventory.addr,
+            webhooks.addr,
+            vault.addr,
+            monitor.addr,
+            rmm.addr,
+        ] {
             poll_until(
                 "services to be ready",
                 Duration::from_secs(30),
@@ -180,13 +194,14 @@ impl Stack {
             webhooks,
             vault,
             monitor,
+            rmm,
             key,
             org_id,
             http: reqwest::Client::new(),
             amqp_proxy,
         };
         // The organization's name reaches inventory and the dispatcher through the bus.
-        for schema in ["inventory", "webhooks"] {
+        for schema in ["inventory", "webhooks", "rmm"] {
             let sql = format!(
                 "SELECT count(*) AS n FROM {schema}.organizations WHERE name = 'Acme Corp'"
             );
@@ -276,11 +291,13 @@ impl Stack {
         let webhooks_url = format!("http://{}", self.webhooks.addr);
         let vault_url = format!("http://{}", self.vault.addr);
         let monitor_url = format!("http://{}", self.monitor.addr);
+        let rmm_url = format!("http://{}", self.rmm.addr);
         let mut settings: Vec<(&str, &str)> = vec![
             ("gateway.upstreams.inventory", &inventory_url),
             ("gateway.upstreams.webhooks", &webhooks_url),
             ("gateway.upstreams.vault", &vault_url),
             ("gateway.upstreams.monitor", &monitor_url),
+            ("gateway.upstreams.rmm", &rmm_url),
         ];
         settings.extend_from_slice(extra);
         api_gateway::start(self.env.settings(Service::Gateway, &settings))
@@ -325,6 +342,7 @@ impl Stack {
         self.webhooks.stop().await;
         self.vault.stop().await;
         self.monitor.stop().await;
+        self.rmm.stop().await;
     }
 }
 

@@ -139,6 +139,7 @@ fn validate(service: Service, s: &Settings) -> Result<(), ConfigError> {
             require_base64_key("gateway.key_pepper", s.gateway.key_pepper.as_ref(), 32)?
         }
         Service::Vault => require_base64_key("vault.master_key", s.vault.master_key.as_ref(), 32)?,
+        Service::Rmm => require_base64_key("rmm.master_key", s.rmm.master_key.as_ref(), 32)?,
         _ => {}
     }
     let url = s.database_url(service);

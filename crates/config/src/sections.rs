@@ -149,6 +149,20 @@ pub struct WebhooksSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RmmSettings {
     pub listen: String,
+    /// Wraps the data keys that seal the platforms' credentials.
+    pub master_key: Option<Secret>,
+    /// The master key being replaced, during a master-key rotation.
+    pub previous_master_key: Option<Secret>,
+    /// Seconds between looks for due integrations and queued runs.
+    pub poll_seconds: u64,
+    /// Runs executing at once per replica.
+    pub concurrency: usize,
+    /// Seconds a running run stays claimed without progress before another replica retakes it.
+    pub lease_seconds: u64,
+    /// Devices asked for per page where the platform lets the client choose.
+    pub page_size: u32,
+    /// Syncro: a device whose agent synced within this many minutes counts as online.
+    pub online_within_minutes: i64,
     #[serde(default)]
     pub database: DatabaseOverride,
 }

@@ -57,6 +57,7 @@ pub fn subject(envelope: &Envelope) -> String {
         Some(Payload::OrganizationChanged(p)) => format!("organization:{}", p.id),
         Some(Payload::VaultBreach(p)) => format!("password:{}", p.password_id),
         Some(Payload::MonitorChanged(p)) => format!("monitor:{}", p.monitor_id),
+        Some(Payload::RmmDevice(p)) => format!("rmm-device:{}:{}", p.integration_id, p.external_id),
         None => String::new(),
     }
 }
@@ -68,6 +69,7 @@ pub fn webhook_data(envelope: &Envelope) -> serde_json::Value {
         Some(Payload::AssetChanged(p)) => asset_data(p),
         Some(Payload::VaultBreach(p)) => serde_json::to_value(p).unwrap_or_default(),
         Some(Payload::MonitorChanged(p)) => serde_json::to_value(p).unwrap_or_default(),
+        Some(Payload::RmmDevice(p)) => serde_json::to_value(p).unwrap_or_default(),
         None => serde_json::Value::Null,
     }
 }

@@ -9,6 +9,9 @@ pub const MONITOR_DOWN: &str = "monitor.down";
 pub const MONITOR_UP: &str = "monitor.up";
 pub const VULNERABILITY_FOUND: &str = "vulnerability.found";
 pub const VAULT_BREACH: &str = "vault.breach";
+/// Internal: RMM devices for inventory, never offered to webhooks.
+pub const RMM_DEVICE_UPSERTED: &str = "rmm.device.upserted";
+pub const RMM_DEVICE_REMOVED: &str = "rmm.device.removed";
 
 /// The public catalogue: events a webhook may subscribe to, with the seed's descriptions.
 pub const PUBLIC: &[(&str, &str)] = &[

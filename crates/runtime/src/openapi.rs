@@ -136,3 +136,19 @@ pub fn paths(resources: Vec<Value>) -> Value {
     }
     all
 }
+
+/// One operation that is not plain CRUD (`POST …/{id}/sync/`, `GET …/{id}/mapping/`): its path
+/// parameters are read from the path, its answer is `status` with `description`.
+pub fn action(path: &str, method: &str, summary: &str, status: &str, description: &str) -> Value {
+    let parameters: Vec<Value> = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
+        .collect();
+    let mut responses = error_responses();
+    merge(
+        &mut responses,
+        json!({ status: { "description": description } }),
+    );
+    json!({ path: { method: { "summary": summary, "parameters": parameters, "responses": responses } } })
+}

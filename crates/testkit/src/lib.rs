@@ -8,6 +8,7 @@ mod database;
 mod proxy;
 mod pwned;
 mod receiver;
+pub mod rmm_platforms;
 mod settings;
 mod tls_server;
 

@@ -56,6 +56,7 @@ impl TestEnv {
             ),
             ("gateway.key_pepper".into(), self.key_pepper.clone()),
             ("vault.master_key".into(), self.master_key.clone()),
+            ("rmm.master_key".into(), self.master_key.clone()),
             (listen_key, "127.0.0.1:0".into()),
             ("gateway.admin_listen".into(), "127.0.0.1:0".into()),
         ];

@@ -1,4 +1,4 @@
-//! Events inventory consumes (organization names) and produces (asset changes).
+//! Events inventory consumes (organization names, RMM devices) and produces (asset changes).
 
 use clientstor_bus::EventHandler;
 use clientstor_bus::consumer::HandlerFuture;
@@ -8,9 +8,11 @@ use diesel_async::AsyncPgConnection;
 
 use crate::SCHEMA;
 use crate::db::assets::AssetRow;
+use crate::db::device_links;
+use clientstor_events::types::RMM_DEVICE_REMOVED;
 
 pub fn bindings() -> Vec<String> {
-    vec!["organization.*".to_string()]
+    vec!["organization.*".to_string(), "rmm.device.*".to_string()]
 }
 
 pub struct InventoryHandler;
@@ -21,9 +23,19 @@ impl EventHandler for InventoryHandler {
         conn: &'a mut AsyncPgConnection,
         envelope: &'a Envelope,
     ) -> HandlerFuture<'a> {
-        Box::pin(clientstor_runtime::organizations::apply_event(
-            conn, SCHEMA, envelope,
-        ))
+        Box::pin(async move {
+            match &envelope.payload {
+                Some(Payload::RmmDevice(device)) => {
+                    if envelope.event_type == RMM_DEVICE_REMOVED {
+                        device_links::remove(conn, device).await?;
+                    } else {
+                        device_links::upsert(conn, envelope, device).await?;
+                    }
+                    Ok(())
+                }
+                _ => clientstor_runtime::organizations::apply_event(conn, SCHEMA, envelope).await,
+            }
+        })
     }
 }
 

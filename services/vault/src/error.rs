@@ -18,8 +18,8 @@ pub enum VaultError {
     Crypto(#[from] clientstor_crypto::CryptoError),
     #[error("{0}")]
     Config(String),
-    #[error("no data key version {version} for organization {organization}")]
-    MissingKey { organization: i64, version: u32 },
+    #[error("keyring: {0}")]
+    Keyring(#[from] clientstor_keyring::KeyringError),
 }
 
 impl From<clientstor_db::PoolError> for VaultError {

@@ -53,7 +53,7 @@ fn main() -> ExitCode {
 }
 
 async fn rotate(settings: clientstor_config::Settings) -> ExitCode {
-    let keyring = match vault::keyring::Keyring::from_settings(&settings) {
+    let keyring = match vault::keyring::from_settings(&settings) {
         Ok(keyring) => keyring,
         Err(error) => {
             eprintln!("vault: {error}");

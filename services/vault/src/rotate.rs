@@ -5,7 +5,9 @@
 use clientstor_db::Pool;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 
-use crate::db::{data_keys, passwords};
+use clientstor_keyring::store as data_keys;
+
+use crate::db::passwords;
 use crate::error::VaultError;
 use crate::keyring::Keyring;
 use crate::secrets;
@@ -23,7 +25,7 @@ pub async fn rotate_keys(pool: &Pool, keyring: &Keyring) -> Result<Rotation, Vau
     let mut rotation = Rotation::default();
     let mut conn = pool.get().await?;
     let conn: &mut AsyncPgConnection = &mut conn;
-    for row in data_keys::all(conn).await? {
+    for row in data_keys::all(conn, keyring.schema()).await? {
         if row.master_fingerprint == keyring.master().fingerprint() {
             continue;
         }
@@ -42,11 +44,20 @@ pub async fn rotate_keys(pool: &Pool, keyring: &Keyring) -> Result<Rotation, Vau
             keyring
                 .master()
                 .rewrap(previous, row.organization_id, version, &row.wrapped)?;
-        data_keys::rewrap(conn, row.organization_id, row.version, &rewrapped).await?;
+        data_keys::rewrap(
+            conn,
+            keyring.schema(),
+            row.organization_id,
+            row.version,
+            &rewrapped,
+        )
+        .await?;
         rotation.keys_rewrapped += 1;
     }
     for org in passwords::organizations_with_secrets(conn).await? {
-        let newest = data_keys::newest_version(conn, org).await?.unwrap_or(0);
+        let newest = data_keys::newest_version(conn, keyring.schema(), org)
+            .await?
+            .unwrap_or(0);
         let version = keyring.add_version(conn, org, newest + 1).await?;
         rotation.organizations += 1;
         rotation.entries_resealed += reseal_organization(conn, keyring, org, version).await?;

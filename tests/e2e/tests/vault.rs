@@ -414,6 +414,8 @@ async fn keys_rotate_while_reveals_continue_and_a_new_master_key_rewraps() {
         let (url, key, ids) = (stack.url(""), stack.key.clone(), ids.clone());
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
+        let good_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let progress = good_so_far.clone();
         let task = tokio::spawn(async move {
             let client = reqwest::Client::new();
             let (mut ok, mut failed) = (0, 0);
@@ -429,22 +431,44 @@ async fn keys_rotate_while_reveals_continue_and_a_new_master_key_rewraps() {
                     let good = response.status() == 200
                         && response.json::<Value>().await.unwrap()["password"]
                             == format!("secret-{i}");
-                    if good { ok += 1 } else { failed += 1 }
+                    if good {
+                        ok += 1;
+                        std::sync::atomic::AtomicUsize::fetch_add(
+                            &progress,
+                            1,
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
+                    } else {
+                        failed += 1
+                    }
                 }
             }
             (ok, failed)
         });
-        (stop, task)
+        (stop, task, good_so_far)
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let keyring =
-        vault::keyring::Keyring::from_settings(&stack.env.settings(Service::Vault, &[])).unwrap();
+    let keyring = vault::keyring::from_settings(&stack.env.settings(Service::Vault, &[])).unwrap();
     let rotation = vault::rotate::rotate_keys(&stack.vault.context.pool, &keyring)
         .await
         .unwrap();
     assert_eq!(rotation.organizations, 1);
     assert_eq!(rotation.entries_resealed, 30);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A full pass of reveals after the rotation, however slow the machine.
+    let after_rotation =
+        std::sync::atomic::AtomicUsize::load(&revealing.2, std::sync::atomic::Ordering::Relaxed);
+    poll_until(
+        "reveals after the rotation",
+        Duration::from_secs(60),
+        || {
+            let good = std::sync::atomic::AtomicUsize::load(
+                &revealing.2,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            async move { (good >= after_rotation + 30).then_some(()) }
+        },
+    )
+    .await;
     revealing
         .0
         .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -473,7 +497,7 @@ async fn keys_rotate_while_reveals_continue_and_a_new_master_key_rewraps() {
             ("vault.previous_master_key", &old_master),
         ],
     );
-    let keyring = vault::keyring::Keyring::from_settings(&settings).unwrap();
+    let keyring = vault::keyring::from_settings(&settings).unwrap();
     let rotation = vault::rotate::rotate_keys(&stack.vault.context.pool, &keyring)
         .await
         .unwrap();

@@ -217,7 +217,7 @@ pub async fn update(
 }
 
 /// `{"field": [old, new]}` for every field that differs, leaving out the timestamps.
-fn changes(old: &serde_json::Value, new: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn changes(old: &serde_json::Value, new: &serde_json::Value) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     if let (Some(old), Some(new)) = (old.as_object(), new.as_object()) {
         for (field, value) in new {

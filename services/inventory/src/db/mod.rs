@@ -1,6 +1,7 @@
 //! Data access: every query of the service lives below this module.
 
 pub mod assets;
+pub mod device_links;
 pub mod fuel_logs;
 pub mod list_cache;
 pub mod maintenance;

@@ -34,6 +34,7 @@ diesel::table! {
         source -> Nullable<Jsonb>,
         created_by -> Nullable<Int8>,
         search_text -> Nullable<Text>,
+        rmm_observed_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -67,6 +67,7 @@ pub struct VehicleFields {
     pub purchase_date: Option<NaiveDate>,
     pub purchase_price_cents: Option<i64>,
     pub notes: String,
+    pub rmm_device: Option<serde_json::Value>,
 }
 
 pub const ORDERING_FIELDS: &[&str] = &[

@@ -10,6 +10,9 @@ mod vehicles;
 
 use actix_web::web;
 
+pub(crate) use asset_input::ASSET_TYPES;
+pub(crate) use assets::represent as represent_asset;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     assets::configure(cfg);
     vehicles::configure(cfg);

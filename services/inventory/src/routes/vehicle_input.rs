@@ -26,6 +26,40 @@ pub fn valid_vin(vin: &str) -> bool {
         })
 }
 
+/// `{"integration": <id>, "external_id": "…"}`: the RMM device whose GPS readings move the
+/// vehicle.
+fn rmm_device(r: &mut Reader<'_>) -> Option<Value> {
+    let value = r.map.get("rmm_device")?;
+    if value.is_null() {
+        return None;
+    }
+    let integration = value
+        .get("integration")
+        .and_then(Value::as_i64)
+        .filter(|i| *i > 0);
+    let external_id = value
+        .get("external_id")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && e.len() <= 255);
+    let keys_ok = value
+        .as_object()
+        .is_some_and(|o| o.keys().all(|k| k == "integration" || k == "external_id"));
+    match (integration, external_id) {
+        (Some(integration), Some(external_id)) if keys_ok => Some(serde_json::json!({
+            "integration": integration,
+            "external_id": external_id,
+        })),
+        _ => {
+            r.fail(
+                "rmm_device",
+                "Expected {\"integration\": <integration id>, \"external_id\": \"<device id>\"}.",
+            );
+            None
+        }
+    }
+}
+
 /// Reads a complete vehicle from a JSON object (create and `PUT`; `PATCH` merges first).
 pub fn parse(map: &Map<String, Value>) -> Result<VehicleFields, ValidationErrors> {
     let mut r = Reader::new(map);
@@ -43,6 +77,7 @@ pub fn parse(map: &Map<String, Value>) -> Result<VehicleFields, ValidationErrors
         .map_or(0, |m| m as i32);
     let assigned_to = r.number("assigned_to", 1.0, 9.0e15).map(|v| v as i64);
     let purchase_price_cents = r.fixed("purchase_price", 2);
+    let rmm_device = rmm_device(&mut r);
     let fields = VehicleFields {
         name: name.unwrap_or_default(),
         vehicle_type: r.choice("vehicle_type", VEHICLE_TYPES, "other"),
@@ -65,6 +100,7 @@ pub fn parse(map: &Map<String, Value>) -> Result<VehicleFields, ValidationErrors
         purchase_date: r.date("purchase_date"),
         purchase_price_cents,
         notes: r.text("notes", 100_000).unwrap_or_default(),
+        rmm_device,
     };
     if r.errors.is_empty() {
         Ok(fields)

@@ -23,7 +23,7 @@ const RETRY: chrono::Duration = chrono::Duration::minutes(5);
 const TICK: Duration = Duration::from_secs(5);
 
 pub fn spawn(context: &Context, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
-    let keyring = match Keyring::from_settings(&context.settings) {
+    let keyring = match crate::keyring::from_settings(&context.settings) {
         Ok(keyring) => keyring,
         Err(error) => {
             eprintln!("vault: {error}");

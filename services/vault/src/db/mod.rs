@@ -2,6 +2,5 @@
 
 pub mod access_log;
 pub mod breach;
-pub mod data_keys;
 pub mod passwords;
 pub mod schema;

@@ -1,16 +1,6 @@
 // Diesel table definitions of the `vault` schema (migrations/vault).
 
 diesel::table! {
-    vault.data_keys (organization_id, version) {
-        organization_id -> Int8,
-        version -> Int4,
-        wrapped -> Bytea,
-        master_fingerprint -> Text,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
     vault.passwords (id) {
         id -> Int8,
         organization_id -> Int8,
