@@ -120,6 +120,7 @@ where
 
 mod assets;
 mod monitors;
+mod rmm;
 mod vault;
 mod webhooks;
 
@@ -136,7 +137,8 @@ async fn main() {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    // BENCH_ONLY=assets (or gateway, webhooks) runs one section and only prints it.
+    // BENCH_ONLY=assets (or gateway, webhooks, vault, monitors, rmm) runs one section and only
+    // prints it.
     let only = std::env::var("BENCH_ONLY").ok();
     if let Some(only) = only.as_deref() {
         let section = match only {
@@ -144,6 +146,7 @@ async fn main() {
             "webhooks" => webhooks::section(seconds).await,
             "vault" => vault::section(seconds, connections).await,
             "monitors" => monitors::section(seconds).await,
+            "rmm" => rmm::section().await,
             _ => assets::section(seconds, connections).await,
         };
         println!("{section}");
@@ -154,10 +157,11 @@ async fn main() {
     let assets = assets::section(seconds, connections).await;
     let vault = vault::section(seconds, connections).await;
     let monitors = monitors::section(120).await;
+    let rmm = rmm::section().await;
     let report = format!(
         "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh → `cargo run --release -p clientstor-bench`) on {} \
          with {cores} cores. The load generator, the services, Postgres and RabbitMQ share the machine, so compare \
-         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}\n{vault}\n{monitors}",
+         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}\n{vault}\n{monitors}\n{rmm}",
         chrono::Utc::now().format("%Y-%m-%d"),
     );
     println!("{report}");

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clientstor_e2e::Stack;
+use clientstor_testkit::rmm_platforms::{FakeDevice, Faults, Platform, RmmPlatform};
 use clientstor_testkit::{Receiver, poll_until};
 use serde_json::json;
 
@@ -91,6 +92,22 @@ async fn every_service_exposes_the_numbers_that_matter() {
                    "port": stack.inventory.addr.port(), "interval_seconds": 1, "timeout_seconds": 1}),
         )
         .await;
+    // An RMM sync of two devices.
+    let devices = (1..=2)
+        .map(|i| FakeDevice::numbered(i, 1, "Acme"))
+        .collect();
+    let platform = RmmPlatform::start(Platform::Syncro, devices, Faults::default()).await;
+    let integration: serde_json::Value = stack
+        .post(
+            "/api/v1/integrations/rmm/",
+            json!({"name": "syncro", "provider": "syncro", "base_url": platform.base_url,
+                   "credentials": platform.credentials()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(integration["id"].is_i64(), "{integration}");
     // Failed authentications past the limit are refused.
     for _ in 0..5 {
         stack
@@ -195,5 +212,25 @@ async fn every_service_exposes_the_numbers_that_matter() {
             .keys()
             .any(|k| k.starts_with("clientstor_db_pool"))
     );
+
+    let rmm = poll_until("rmm metrics", Duration::from_secs(30), || async {
+        let series = scrape(stack.rmm.addr).await;
+        (total(
+            &series,
+            "clientstor_rmm_runs_total",
+            &["outcome=\"succeeded\""],
+        ) >= 1.0)
+            .then_some(series)
+    })
+    .await;
+    assert_eq!(
+        total(
+            &rmm,
+            "clientstor_rmm_devices_processed_total",
+            &["result=\"created\""]
+        ),
+        2.0
+    );
+    platform.stop().await;
     stack.stop().await;
 }
