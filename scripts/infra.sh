@@ -14,6 +14,8 @@ install_missing() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v mold >/dev/null 2>&1 || missing+=(mold)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # Renders deploy/k8s for the manifest tests (`kubectl kustomize`).
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} (Debian packages)"
     as_root apt-get update -qq

@@ -9,6 +9,19 @@ use serde_json::json;
 use crate::SCHEMA;
 use crate::db::{deliveries, endpoints};
 
+/// Organization changes (for names) and the public catalogue; internal events such as
+/// `rmm.device.*` never reach the dispatcher's queue.
+pub fn bindings() -> Vec<String> {
+    std::iter::once("organization.*")
+        .chain(
+            clientstor_events::types::PUBLIC
+                .iter()
+                .map(|(name, _)| *name),
+        )
+        .map(str::to_string)
+        .collect()
+}
+
 pub struct DispatchHandler;
 
 impl EventHandler for DispatchHandler {

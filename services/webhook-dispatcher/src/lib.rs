@@ -24,7 +24,7 @@ pub fn definition() -> ServiceDef {
         service: Service::Webhooks,
         migrations: &MIGRATIONS,
         publishes: false,
-        consumes: Some(|_| (vec!["#".to_string()], Arc::new(events::DispatchHandler))),
+        consumes: Some(|_| (events::bindings(), Arc::new(events::DispatchHandler))),
         routes: routes::configure,
         background: Some(delivery::worker::spawn),
         openapi_paths: routes::openapi_paths,

@@ -26,7 +26,13 @@ fn provider(platform: Platform) -> &'static str {
 }
 
 /// Creates an integration for `server` (disabled: runs only when asked) and returns its id.
-async fn integration(stack: &Stack, platform: Platform, server: &RmmPlatform, extra: Value) -> i64 {
+async fn integration(
+    stack: &Stack,
+    key: &str,
+    platform: Platform,
+    server: &RmmPlatform,
+    extra: Value,
+) -> i64 {
     let mut request = json!({
         "name": format!("{} test", provider(platform)),
         "provider": provider(platform),
@@ -40,7 +46,9 @@ async fn integration(stack: &Stack, platform: Platform, server: &RmmPlatform, ex
     for (k, v) in extra.as_object().unwrap() {
         request[k] = v.clone();
     }
-    let created = stack.post("/api/v1/integrations/rmm/", request).await;
+    let created = stack
+        .post_as(key, "/api/v1/integrations/rmm/", request)
+        .await;
     assert_eq!(created.status(), 201);
     let created = body(created).await;
     assert!(created.get("credentials").is_none(), "{created}");
@@ -72,12 +80,12 @@ async fn sync(stack: &Stack, id: i64) -> Value {
 }
 
 /// The assets linked to devices of integration `id`, once there are `n`.
-async fn linked_assets(stack: &Stack, id: i64, n: usize) -> Vec<Value> {
+async fn linked_assets(stack: &Stack, key: &str, id: i64, n: usize) -> Vec<Value> {
     poll_until(
         "assets of the integration",
         Duration::from_secs(30),
         || async move {
-            let page = body(stack.get("/api/v1/assets/?page_size=200").await).await;
+            let page = body(stack.get_as(key, "/api/v1/assets/?page_size=200").await).await;
             let linked: Vec<Value> = page["results"]
                 .as_array()
                 .unwrap()
@@ -119,7 +127,35 @@ async fn platform_sync(platform: Platform) {
         malformed_id: Some(5),
     };
     let server = RmmPlatform::start(platform, devices.clone(), faults).await;
-    let id = integration(&stack, platform, &server, json!({})).await;
+    // Client 13 goes to a child organization, through a key that reaches both.
+    clientstor_e2e::admin(
+        &stack.gateway,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Beta Dental",
+            "--parent",
+            "acme-corp",
+        ],
+    )
+    .await;
+    let beta = stack
+        .count("SELECT id AS n FROM gateway.organizations WHERE slug = 'beta-dental'")
+        .await
+        .unwrap();
+    let key = stack
+        .key_for("owner@acme.test", "acme-corp", &["--scope", "descendants"])
+        .await;
+    // The platform's own id of the client: Datto names sites by uid.
+    let client = if platform == Platform::Datto {
+        "site-13"
+    } else {
+        "13"
+    };
+    let mapping =
+        json!({"organization_mapping": {"mode": "by_external_id", "map": {client: beta}}});
+    let id = integration(&stack, &key, platform, &server, mapping).await;
 
     let run = sync(&stack, id).await;
     let malformed = devices[4].external_id(platform);
@@ -141,10 +177,15 @@ async fn platform_sync(platform: Platform) {
         );
     }
 
-    let assets = linked_assets(&stack, id, 6).await;
+    let assets = linked_assets(&stack, &key, id, 6).await;
     for device in devices.iter().filter(|d| d.id != 5) {
         let asset = asset_of(&assets, &device.external_id(platform));
-        assert_eq!(asset["organization"], stack.org_id);
+        let org = if device.client_id == 13 {
+            beta
+        } else {
+            stack.org_id
+        };
+        assert_eq!(asset["organization"], org, "{asset}");
         assert_eq!(asset["name"], device.hostname.as_str());
         assert_eq!(asset["hostname"], device.hostname.as_str());
         assert_eq!(asset["serial_number"], device.serial.as_str(), "{asset}");
@@ -211,7 +252,13 @@ async fn platform_sync(platform: Platform) {
             .await,
     )
     .await;
-    assert_eq!(mapping["clients"].as_array().unwrap().len(), 2, "{mapping}");
+    let clients = mapping["clients"].as_array().unwrap();
+    assert_eq!(clients.len(), 2, "{mapping}");
+    let beta_client = clients
+        .iter()
+        .find(|c| c["client_name"] == "Beta Dental")
+        .unwrap();
+    assert_eq!(beta_client["organization"], beta, "{mapping}");
     if platform == Platform::Datto {
         let alerts = body(
             stack
@@ -321,7 +368,7 @@ async fn resyncs_link_retire_keep_user_edits_move_vehicles_and_never_show_creden
     )
     .await;
     let server = RmmPlatform::start(platform, devices.clone(), Faults::default()).await;
-    let id = integration(&stack, platform, &server, json!({})).await;
+    let id = integration(&stack, &stack.key, platform, &server, json!({})).await;
     let secret = server.credentials()["password"]
         .as_str()
         .unwrap()
@@ -330,7 +377,7 @@ async fn resyncs_link_retire_keep_user_edits_move_vehicles_and_never_show_creden
     let run = sync(&stack, id).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["created"], 4);
-    let assets = linked_assets(&stack, id, 4).await;
+    let assets = linked_assets(&stack, &stack.key, id, 4).await;
     let first = asset_of(&assets, "1");
     let second = asset_of(&assets, "2");
     assert_ne!(
@@ -477,6 +524,7 @@ async fn a_manual_sync_during_a_scheduled_run_returns_the_running_run() {
     // Enabled: the scheduler runs it at once.
     let id = integration(
         &stack,
+        &stack.key,
         Platform::NinjaOne,
         &server,
         json!({"enabled": true}),

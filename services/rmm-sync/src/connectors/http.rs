@@ -115,7 +115,12 @@ impl Http {
         let mut failures = 0u32;
         let mut limited = 0u32;
         loop {
-            let request = build(&self.client)
+            let mut request = build(&self.client);
+            // The run's trace continues at the platform, if it records W3C trace context.
+            if let Some(trace) = clientstor_events::trace::current() {
+                request = request.header("traceparent", trace.child().header());
+            }
+            let request = request
                 .build()
                 .map_err(|e| CallError::Transport(e.without_url().to_string()))?;
             // IP literals never reach the guarded resolver; check the address here too.

@@ -77,10 +77,12 @@ impl Hibp {
             .check_url(&url)
             .await
             .map_err(|e| HibpError::Unreachable(e.to_string()))?;
-        let response = self
-            .client
-            .get(&url)
-            .header("Add-Padding", "true")
+        let mut request = self.client.get(&url).header("Add-Padding", "true");
+        // The check's trace continues at the service, if it records W3C trace context.
+        if let Some(trace) = clientstor_events::trace::current() {
+            request = request.header("traceparent", trace.child().header());
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| HibpError::Unreachable(e.without_url().to_string()))?;

@@ -76,14 +76,19 @@ async fn run_once(
         i64::try_from(context.settings.vault.breach_scan_hours.max(1)).unwrap_or(24),
     );
     for entry in &due {
-        let outcome = check(context, keyring, hibp, entry).await;
-        let next = Utc::now()
-            + match outcome {
-                Outcome::Unreachable => RETRY,
-                _ => rescan,
-            };
-        breach::record(&context.pool, entry, outcome, next, |checked_at, name| {
-            breach_event(entry, outcome, checked_at, name)
+        // Each check is a trace of its own: the range request and any breach event share it.
+        let trace = clientstor_events::trace::TraceParent::root();
+        clientstor_events::trace::scope(trace, async {
+            let outcome = check(context, keyring, hibp, entry).await;
+            let next = Utc::now()
+                + match outcome {
+                    Outcome::Unreachable => RETRY,
+                    _ => rescan,
+                };
+            breach::record(&context.pool, entry, outcome, next, |checked_at, name| {
+                breach_event(entry, outcome, checked_at, name)
+            })
+            .await
         })
         .await?;
     }
