@@ -122,6 +122,7 @@ mod assets;
 mod monitors;
 mod rmm;
 mod vault;
+mod vulns;
 mod webhooks;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -137,7 +138,7 @@ async fn main() {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    // BENCH_ONLY=assets (or gateway, webhooks, vault, monitors, rmm) runs one section and only
+    // BENCH_ONLY=assets (or gateway, webhooks, vault, monitors, rmm, vulns) runs one section and only
     // prints it.
     let only = std::env::var("BENCH_ONLY").ok();
     if let Some(only) = only.as_deref() {
@@ -147,6 +148,7 @@ async fn main() {
             "vault" => vault::section(seconds, connections).await,
             "monitors" => monitors::section(seconds).await,
             "rmm" => rmm::section().await,
+            "vulns" => vulns::section(),
             _ => assets::section(seconds, connections).await,
         };
         println!("{section}");
@@ -158,10 +160,11 @@ async fn main() {
     let vault = vault::section(seconds, connections).await;
     let monitors = monitors::section(120).await;
     let rmm = rmm::section().await;
+    let vulns = vulns::section();
     let report = format!(
         "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh → `cargo run --release -p clientstor-bench`) on {} \
          with {cores} cores. The load generator, the services, Postgres and RabbitMQ share the machine, so compare \
-         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}\n{vault}\n{monitors}\n{rmm}",
+         rows of one run as ratios, not across machines.\n\n{gateway}\n{webhooks}\n{assets}\n{vault}\n{monitors}\n{rmm}\n{vulns}",
         chrono::Utc::now().format("%Y-%m-%d"),
     );
     println!("{report}");

@@ -105,6 +105,8 @@ pub struct InventorySettings {
     pub nvd_api_key: Option<Secret>,
     pub kev_url: Option<String>,
     pub feed_sync_hours: u64,
+    /// Pause between NVD requests: NVD asks for about 6 s without an API key.
+    pub nvd_pause_ms: u64,
     /// Up to this many assets in a key's reach, searches read the rows instead of the trigram
     /// index.
     pub search_scan_reach: i64,

@@ -58,6 +58,7 @@ pub fn subject(envelope: &Envelope) -> String {
         Some(Payload::VaultBreach(p)) => format!("password:{}", p.password_id),
         Some(Payload::MonitorChanged(p)) => format!("monitor:{}", p.monitor_id),
         Some(Payload::RmmDevice(p)) => format!("rmm-device:{}:{}", p.integration_id, p.external_id),
+        Some(Payload::VulnerabilityFound(p)) => format!("asset:{}", p.asset_id),
         None => String::new(),
     }
 }
@@ -70,6 +71,21 @@ pub fn webhook_data(envelope: &Envelope) -> serde_json::Value {
         Some(Payload::VaultBreach(p)) => serde_json::to_value(p).unwrap_or_default(),
         Some(Payload::MonitorChanged(p)) => serde_json::to_value(p).unwrap_or_default(),
         Some(Payload::RmmDevice(p)) => serde_json::to_value(p).unwrap_or_default(),
+        Some(Payload::VulnerabilityFound(p)) => serde_json::json!({
+            "cve_id": p.cve_id,
+            "summary": p.summary,
+            "severity": p.severity,
+            "cvss_score": p.cvss_score,
+            "known_exploited": p.known_exploited,
+            "published_at": p.published_at,
+            "asset_id": p.asset_id,
+            "asset_name": p.asset_name,
+            "matched": {
+                "product": p.matched_product,
+                "version": p.matched_version,
+                "source": p.matched_source,
+            },
+        }),
         None => serde_json::Value::Null,
     }
 }

@@ -5,6 +5,7 @@
 
 mod bus;
 mod database;
+pub mod feeds;
 mod proxy;
 mod pwned;
 mod receiver;

@@ -57,6 +57,9 @@ impl TestEnv {
             ("gateway.key_pepper".into(), self.key_pepper.clone()),
             ("vault.master_key".into(), self.master_key.clone()),
             ("rmm.master_key".into(), self.master_key.clone()),
+            // No test reaches the public CVE feeds; the feed tests point these at local servers.
+            ("inventory.nvd_url".into(), String::new()),
+            ("inventory.kev_url".into(), String::new()),
             (listen_key, "127.0.0.1:0".into()),
             ("gateway.admin_listen".into(), "127.0.0.1:0".into()),
         ];

@@ -1,5 +1,6 @@
-//! The inventory service: assets (and, later, vehicles and vulnerabilities), organization-scoped.
-//! Every change writes its event to `inventory.outbox` in the same transaction.
+//! The inventory service: assets (with software), vehicles and vulnerability findings,
+//! organization-scoped, plus the CVE feeds and the matcher. Every change writes its event to
+//! `inventory.outbox` in the same transaction.
 
 use std::sync::Arc;
 
@@ -7,10 +8,13 @@ use clientstor_config::Service;
 use clientstor_runtime::ServiceDef;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+pub mod cli;
 mod db;
 mod error;
 mod events;
+pub mod feeds;
 mod routes;
+pub mod vulns;
 
 pub const SCHEMA: &str = "inventory";
 pub static MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/inventory");
@@ -22,7 +26,7 @@ pub fn definition() -> ServiceDef {
         publishes: true,
         consumes: Some(|_| (events::bindings(), Arc::new(events::InventoryHandler))),
         routes: routes::configure,
-        background: None,
+        background: Some(feeds::worker::spawn),
         openapi_paths: routes::openapi_paths,
     }
 }

@@ -114,3 +114,105 @@ diesel::allow_tables_to_appear_in_same_query!(
     vehicle_maintenance,
     vehicle_fuel_logs
 );
+
+diesel::table! {
+    inventory.asset_software (id) {
+        id -> Int8,
+        asset_id -> Int8,
+        position -> Int4,
+        name -> Text,
+        vendor -> Nullable<Text>,
+        version -> Nullable<Text>,
+        cpe -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    inventory.vulns_pending (asset_id) {
+        asset_id -> Int8,
+    }
+}
+
+diesel::table! {
+    inventory.cves (cve_id) {
+        cve_id -> Text,
+        summary -> Text,
+        published_at -> Nullable<Timestamptz>,
+        last_modified -> Nullable<Timestamptz>,
+        cvss_score -> Nullable<Float8>,
+        severity -> Nullable<Text>,
+        known_exploited -> Bool,
+        rejected -> Bool,
+        configurations -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inventory.cve_products (vendor, product, cve_id) {
+        vendor -> Text,
+        product -> Text,
+        cve_id -> Text,
+    }
+}
+
+diesel::table! {
+    inventory.kev (cve_id) {
+        cve_id -> Text,
+        date_added -> Nullable<Date>,
+        ransomware -> Bool,
+    }
+}
+
+diesel::table! {
+    inventory.vulnerability_findings (id) {
+        id -> Int8,
+        organization_id -> Int8,
+        asset_id -> Int8,
+        cve_id -> Text,
+        status -> Text,
+        ignored_reason -> Nullable<Text>,
+        matched_product -> Text,
+        matched_version -> Text,
+        source -> Text,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inventory.feed_syncs (id) {
+        id -> Int8,
+        status -> Text,
+        trigger -> Text,
+        requested_by -> Nullable<Int8>,
+        cves_received -> Int4,
+        kev_entries -> Int4,
+        errors -> Jsonb,
+        lease_until -> Nullable<Timestamptz>,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inventory.feed_state (id) {
+        id -> Int4,
+        nvd_checkpoint -> Nullable<Timestamptz>,
+        next_sync_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(asset_software -> assets (asset_id));
+diesel::joinable!(vulnerability_findings -> assets (asset_id));
+diesel::joinable!(vulnerability_findings -> cves (cve_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    assets,
+    asset_software,
+    vulnerability_findings,
+    cves,
+    cve_products,
+    vulns_pending,
+);

@@ -178,7 +178,7 @@ async fn list(
     Ok(HttpResponse::Ok().json(Page::new(&req, page, count, results)?))
 }
 
-async fn visible(
+pub(crate) async fn visible(
     principal: &Principal,
     context: &Context,
     raw: &str,

@@ -5,8 +5,10 @@ mod asset_input;
 mod assets;
 mod fuel_logs;
 mod maintenance;
+mod software;
 mod vehicle_input;
 mod vehicles;
+mod vulnerabilities;
 
 use actix_web::web;
 
@@ -18,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     vehicles::configure(cfg);
     maintenance::configure(cfg);
     fuel_logs::configure(cfg);
+    software::configure(cfg);
+    vulnerabilities::configure(cfg);
 }
 
 pub fn openapi_paths() -> serde_json::Value {
@@ -26,5 +30,7 @@ pub fn openapi_paths() -> serde_json::Value {
         vehicles::openapi_paths(),
         maintenance::openapi_paths(),
         fuel_logs::openapi_paths(),
+        software::openapi_paths(),
+        vulnerabilities::openapi_paths(),
     ])
 }

@@ -1,0 +1,11 @@
+DROP TABLE inventory.feed_state;
+DROP TABLE inventory.feed_syncs;
+DROP TABLE inventory.vulnerability_findings;
+DROP TABLE inventory.kev;
+DROP TABLE inventory.cve_products;
+DROP TABLE inventory.cves;
+DROP TRIGGER assets_vulns_pending_update ON inventory.assets;
+DROP TRIGGER assets_vulns_pending_insert ON inventory.assets;
+DROP FUNCTION inventory.assets_vulns_pending();
+DROP TABLE inventory.vulns_pending;
+DROP TABLE inventory.asset_software;
