@@ -60,6 +60,16 @@ pub async fn import_cves(settings: Settings, files: &[std::path::PathBuf]) -> Ex
             }
         }
     }
+    if stored > 0 {
+        let queued = match context.pool.get().await {
+            Ok(mut conn) => cves::queue_all(&mut conn).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(error) = queued {
+            eprintln!("inventory: queueing the assets for matching: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
     eprintln!(
         "inventory: {stored} CVE record(s) imported, {unreadable} skipped; assets are matched by \
          the running service"

@@ -32,8 +32,9 @@ impl CveRow {
     }
 }
 
-/// Stores the records (a newer copy replaces an older one) and their prefilter rows, and queues
-/// every asset for matching; returns how many were stored.
+/// Stores the records (a newer copy replaces an older one) and their prefilter rows; returns
+/// how many were stored. The caller queues the assets with [`queue_all`] once it has stored
+/// everything, so a long listing does not make the matcher start over after every page.
 pub async fn store(
     conn: &mut AsyncPgConnection,
     records: &[CveRecord],
@@ -112,14 +113,14 @@ pub async fn store(
                     .await?;
             }
         }
-        queue_all(conn).await
+        Ok::<_, diesel::result::Error>(())
     })
     .await?;
     Ok(records.len())
 }
 
 /// Every asset is matched again (after the CVE data changed).
-async fn queue_all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+pub async fn queue_all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO inventory.vulns_pending (asset_id) SELECT id FROM inventory.assets \
          ON CONFLICT DO NOTHING",

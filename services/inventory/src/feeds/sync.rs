@@ -86,6 +86,11 @@ pub async fn run(
                         "feed": "nvd",
                         "reason": format!("startIndex {start_index}: {e}"),
                     }));
+                    // What was stored still counts.
+                    if outcome.cves_received > 0 {
+                        let mut conn = pool.get().await?;
+                        cves::queue_all(&mut conn).await?;
+                    }
                     return Ok(outcome);
                 }
             };
@@ -108,6 +113,10 @@ pub async fn run(
                 break;
             }
         }
+    }
+    if outcome.cves_received > 0 {
+        let mut conn = pool.get().await?;
+        cves::queue_all(&mut conn).await?;
     }
     outcome.checkpoint = Some(started);
     Ok(outcome)

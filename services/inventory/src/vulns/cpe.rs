@@ -363,25 +363,25 @@ fn is_version_token(token: &str) -> bool {
 /// snapshot) sort before it and any other letters (hotfix "h3", patch "p1", "a") sort after it:
 /// "2.0-rc1" < "2.0" < "2.0-h3", "1.0.2" < "1.0.2a".
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let seg_a: Vec<&str> = segments(a);
-    let seg_b: Vec<&str> = segments(b);
-    let len = seg_a.len().max(seg_b.len());
-    for i in 0..len {
-        let x = seg_a.get(i).copied().unwrap_or("0");
-        let y = seg_b.get(i).copied().unwrap_or("0");
+    // Without allocating: the matcher compares versions hundreds of millions of times.
+    let mut seg_a = segments(a);
+    let mut seg_b = segments(b);
+    loop {
+        let (x, y) = match (seg_a.next(), seg_b.next()) {
+            (None, None) => return Ordering::Equal,
+            (x, y) => (x.unwrap_or("0"), y.unwrap_or("0")),
+        };
         let ord = compare_segment(x, y);
         if ord != Ordering::Equal {
             return ord;
         }
     }
-    Ordering::Equal
 }
 
-fn segments(version: &str) -> Vec<&str> {
+fn segments(version: &str) -> impl Iterator<Item = &str> {
     version
         .split(|c: char| !c.is_alphanumeric())
         .filter(|s| !s.is_empty())
-        .collect()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -390,33 +390,34 @@ enum Run<'a> {
     Text(&'a str),
 }
 
-/// Splits a segment into alternating runs of ASCII digits and other characters.
-fn runs(segment: &str) -> Vec<Run<'_>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut digits: Option<bool> = None;
-    for (i, c) in segment.char_indices() {
-        let is_digit = c.is_ascii_digit();
-        if let Some(prev) = digits
-            && prev != is_digit
-        {
-            out.push(run(&segment[start..i], prev));
-            start = i;
-        }
-        digits = Some(is_digit);
-    }
-    if let Some(prev) = digits {
-        out.push(run(&segment[start..], prev));
-    }
-    out
+/// Alternating runs of ASCII digits and other characters of a segment.
+struct Runs<'a> {
+    rest: &'a str,
 }
 
-fn run(text: &str, digits: bool) -> Run<'_> {
-    if digits {
-        Run::Num(text)
-    } else {
-        Run::Text(text)
+impl<'a> Iterator for Runs<'a> {
+    type Item = Run<'a>;
+
+    fn next(&mut self) -> Option<Run<'a>> {
+        let first = self.rest.chars().next()?;
+        let digits = first.is_ascii_digit();
+        let end = self
+            .rest
+            .char_indices()
+            .find(|(_, c)| c.is_ascii_digit() != digits)
+            .map_or(self.rest.len(), |(i, _)| i);
+        let (text, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(if digits {
+            Run::Num(text)
+        } else {
+            Run::Text(text)
+        })
     }
+}
+
+fn runs(segment: &str) -> Runs<'_> {
+    Runs { rest: segment }
 }
 
 fn is_prerelease(text: &str) -> bool {
@@ -425,27 +426,28 @@ fn is_prerelease(text: &str) -> bool {
 }
 
 fn compare_segment(a: &str, b: &str) -> Ordering {
-    let ra = runs(a);
-    let rb = runs(b);
-    let len = ra.len().max(rb.len());
-    for i in 0..len {
-        let ord = match (ra.get(i), rb.get(i)) {
-            (Some(x), Some(y)) => compare_run(*x, *y),
-            (Some(x), None) => compare_run_to_end(*x),
-            (None, Some(y)) => compare_run_to_end(*y).reverse(),
-            (None, None) => Ordering::Equal,
+    let mut ra = runs(a);
+    let mut rb = runs(b);
+    loop {
+        let ord = match (ra.next(), rb.next()) {
+            (Some(x), Some(y)) => compare_run(x, y),
+            (Some(x), None) => compare_run_to_end(x),
+            (None, Some(y)) => compare_run_to_end(y).reverse(),
+            (None, None) => return Ordering::Equal,
         };
         if ord != Ordering::Equal {
             return ord;
         }
     }
-    Ordering::Equal
 }
 
 fn compare_run(a: Run<'_>, b: Run<'_>) -> Ordering {
     match (a, b) {
         (Run::Num(x), Run::Num(y)) => compare_numeric(x, y),
-        (Run::Text(x), Run::Text(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Run::Text(x), Run::Text(y)) => x
+            .chars()
+            .flat_map(char::to_lowercase)
+            .cmp(y.chars().flat_map(char::to_lowercase)),
         (Run::Text(x), Run::Num(_)) => text_against_number(x),
         (Run::Num(_), Run::Text(y)) => text_against_number(y).reverse(),
     }

@@ -102,23 +102,24 @@ fn evaluate_configuration(config: &Configuration, products: &[Product]) -> Optio
         // No nodes: nothing to satisfy (NVD has not analysed the CVE). Negated: see module doc.
         return None;
     }
-    let outcomes: Vec<Outcome> = config
-        .nodes
-        .iter()
-        .map(|n| evaluate_node(n, products))
-        .collect();
-    let satisfied = match config.operator {
-        Operator::Or => outcomes.iter().any(|o| o.satisfied),
-        Operator::And => outcomes.iter().all(|o| o.satisfied),
-    };
-    if !satisfied {
-        return None;
+    let mut any = false;
+    let mut all = true;
+    let mut vulnerable: Option<usize> = None;
+    for node in &config.nodes {
+        let outcome = evaluate_node(node, products);
+        any |= outcome.satisfied;
+        all &= outcome.satisfied;
+        if outcome.satisfied
+            && let Some(v) = outcome.vulnerable
+        {
+            vulnerable = Some(vulnerable.map_or(v, |current| current.min(v)));
+        }
     }
-    outcomes
-        .iter()
-        .filter(|o| o.satisfied)
-        .filter_map(|o| o.vulnerable)
-        .min()
+    let satisfied = match config.operator {
+        Operator::Or => any,
+        Operator::And => all,
+    };
+    vulnerable.filter(|_| satisfied)
 }
 
 /// Which CVEs could apply to a product, by (vendor, product) of their vulnerable criteria: the
