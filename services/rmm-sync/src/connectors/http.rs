@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clientstor_outbound::Policy;
+use clientstor_outbound::{OutboundError, Policy};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -127,7 +127,11 @@ impl Http {
             self.policy
                 .check_url(request.url().as_str())
                 .await
-                .map_err(|e| CallError::Refused(e.to_string()))?;
+                .map_err(|e| match e {
+                    // A name that does not resolve is a reachability problem, not a refusal.
+                    OutboundError::Unresolvable(_) => CallError::Transport(e.to_string()),
+                    other => CallError::Refused(other.to_string()),
+                })?;
             let outcome = self.client.execute(request).await;
             let wait = match outcome {
                 Ok(response) if response.status().is_success() => {
