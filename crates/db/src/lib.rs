@@ -22,6 +22,25 @@ pub fn checked_schema(schema: &str) -> &str {
     schema
 }
 
+/// The next value of a sequence (`schema.table_id_seq`), for records whose id must be known
+/// before they are written (secrets are sealed bound to their record's id).
+pub async fn next_id(
+    conn: &mut AsyncPgConnection,
+    sequence: &'static str,
+) -> diesel::QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    use diesel_async::RunQueryDsl as _;
+    let next: Next = diesel::sql_query("SELECT nextval($1::regclass) AS id")
+        .bind::<diesel::sql_types::Text, _>(sequence)
+        .get_result(conn)
+        .await?;
+    Ok(next.id)
+}
+
 /// `%word%` for `ILIKE`, with the pattern characters of `word` escaped.
 pub fn like_pattern(word: &str) -> String {
     let escaped = word

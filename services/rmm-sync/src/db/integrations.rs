@@ -132,15 +132,7 @@ pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> Result<IntegrationR
 }
 
 pub async fn next_id(conn: &mut AsyncPgConnection) -> Result<i64, RmmError> {
-    #[derive(QueryableByName)]
-    struct Next {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-    }
-    let next: Next = diesel::sql_query("SELECT nextval('rmm.integrations_id_seq') AS id")
-        .get_result(conn)
-        .await?;
-    Ok(next.id)
+    Ok(clientstor_db::next_id(conn, "rmm.integrations_id_seq").await?)
 }
 
 pub async fn insert(

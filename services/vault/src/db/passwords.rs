@@ -178,15 +178,7 @@ pub async fn get(
 
 /// The next entry id, so that sealed values can be bound to it before the row exists.
 pub async fn next_id(conn: &mut AsyncPgConnection) -> Result<i64, VaultError> {
-    #[derive(QueryableByName)]
-    struct Next {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-    }
-    let next: Next = diesel::sql_query("SELECT nextval('vault.passwords_id_seq') AS id")
-        .get_result(conn)
-        .await?;
-    Ok(next.id)
+    Ok(clientstor_db::next_id(conn, "vault.passwords_id_seq").await?)
 }
 
 /// A new entry's identity and sealed secrets; its id comes from [`next_id`].
