@@ -108,10 +108,7 @@ pub async fn migrate(def: &ServiceDef, settings: &clientstor_config::Settings) -
 }
 
 pub fn openapi(def: &ServiceDef) -> ExitCode {
-    let document = crate::openapi::document(
-        &format!("ClientSt0r {}", def.service.binary()),
-        (def.openapi_paths)(),
-    );
+    let document = def.openapi_document();
     match serde_json::to_string_pretty(&document) {
         Ok(text) => {
             #[allow(clippy::print_stdout)]

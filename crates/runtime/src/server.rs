@@ -31,8 +31,17 @@ pub struct ServiceDef {
     pub routes: fn(&mut web::ServiceConfig),
     /// Extra long-running tasks (for example the webhook delivery worker).
     pub background: Option<Background>,
-    /// The `paths` object of the service's OpenAPI document.
-    pub openapi_paths: fn() -> serde_json::Value,
+    /// Describes the service's resources for its OpenAPI document.
+    pub openapi: fn(&mut crate::openapi::Spec),
+}
+
+impl ServiceDef {
+    /// The service's OpenAPI document, served at `/openapi.json` for the gateway to merge.
+    pub fn openapi_document(&self) -> serde_json::Value {
+        let mut spec = crate::openapi::Spec::new();
+        (self.openapi)(&mut spec);
+        spec.document(&format!("ClientSt0r {}", self.service.binary()))
+    }
 }
 
 impl ServiceDef {
@@ -51,7 +60,7 @@ impl ServiceDef {
             }),
             routes: |_| {},
             background: None,
-            openapi_paths: || serde_json::json!({}),
+            openapi: |_| {},
         }
     }
 }
@@ -182,6 +191,7 @@ pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, Star
     let data = web::Data::new(context.clone());
     let key = web::Data::new(context.principal_key.clone());
     let routes = def.routes;
+    let document = web::Data::new(def.openapi_document());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -192,6 +202,8 @@ pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, Star
             .app_data(clientstor_http::query_config())
             .wrap(from_fn(clientstor_http::request_context))
             .configure(clientstor_http::health::configure)
+            .app_data(document.clone())
+            .route("/openapi.json", web::get().to(openapi))
             .configure(routes)
             .default_service(web::to(clientstor_http::not_found_handler))
     })
@@ -224,4 +236,9 @@ pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, Star
         server: handle,
         tasks,
     })
+}
+
+/// The service's part of the API description, for the gateway.
+async fn openapi(document: web::Data<serde_json::Value>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(document.get_ref())
 }

@@ -27,6 +27,6 @@ pub fn definition() -> ServiceDef {
         consumes: Some(|_| (events::bindings(), Arc::new(events::InventoryHandler))),
         routes: routes::configure,
         background: Some(feeds::worker::spawn),
-        openapi_paths: routes::openapi_paths,
+        openapi: routes::openapi,
     }
 }

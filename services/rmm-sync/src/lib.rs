@@ -29,7 +29,7 @@ pub fn definition() -> ServiceDef {
     ServiceDef {
         background: Some(worker::spawn),
         routes: routes::configure,
-        openapi_paths: routes::openapi_paths,
+        openapi: routes::openapi,
         ..ServiceDef::directory_only(Service::Rmm, &MIGRATIONS)
     }
 }

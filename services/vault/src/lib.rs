@@ -26,7 +26,7 @@ pub fn definition() -> ServiceDef {
     ServiceDef {
         background: Some(breach::worker::spawn),
         routes: routes::configure,
-        openapi_paths: routes::openapi_paths,
+        openapi: routes::openapi,
         ..ServiceDef::directory_only(Service::Vault, &MIGRATIONS)
     }
 }

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use clientstor_http::ValidationErrors;
+use clientstor_runtime::openapi::{Field, Kind, Model};
 use serde_json::{Map, Value};
 
 use crate::db::assets::AssetFields;
@@ -35,6 +36,59 @@ pub const ASSET_TYPES: &[&str] = &[
     "other",
 ];
 pub const STATUSES: &[&str] = &["active", "inactive", "in_repair", "retired"];
+
+/// The asset representation, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "Asset",
+    noun: "asset",
+    about: "Hardware and virtual machines: servers, network gear, workstations, phones",
+    record: true,
+    fields: &[
+        Field::rw("name", Kind::String).required(),
+        Field::rw("asset_type", Kind::Enum(ASSET_TYPES)).about("`other` if not given"),
+        Field::rw("asset_tag", Kind::String).nullable(),
+        Field::rw("serial_number", Kind::String).nullable(),
+        Field::rw("manufacturer", Kind::String).nullable(),
+        Field::rw("model", Kind::String).nullable(),
+        Field::rw("hostname", Kind::String).nullable(),
+        Field::rw("ip_address", Kind::String)
+            .nullable()
+            .about("IPv4 or IPv6"),
+        Field::rw("mac_address", Kind::String)
+            .nullable()
+            .about("Any usual spelling; answered as aa:bb:cc:dd:ee:ff"),
+        Field::rw("os_name", Kind::String).nullable(),
+        Field::rw("os_version", Kind::String).nullable(),
+        Field::rw("firmware_version", Kind::String).nullable(),
+        Field::rw("cpu", Kind::String).nullable(),
+        Field::rw("ram_gb", Kind::Integer).nullable(),
+        Field::rw("storage", Kind::String).nullable(),
+        Field::rw("status", Kind::Enum(STATUSES)).about("`active` if not given"),
+        Field::rw("purchase_date", Kind::Date).nullable(),
+        Field::rw("warranty_expiry", Kind::Date).nullable(),
+        Field::rw("location", Kind::String).nullable(),
+        Field::rw("latitude", Kind::Number).nullable(),
+        Field::rw("longitude", Kind::Number).nullable(),
+        Field::rw("notes", Kind::String),
+        Field::rw("tags", Kind::Strings),
+        Field::rw("custom_fields", Kind::Object),
+        Field::rw("needs_reorder", Kind::Boolean),
+        Field::ro("source", Kind::Object)
+            .nullable()
+            .about("The RMM device the asset is synced from"),
+        Field::ro("created_by", Kind::Integer).nullable(),
+    ],
+    search: &[
+        "name",
+        "serial_number",
+        "asset_tag",
+        "model",
+        "manufacturer",
+        "hostname",
+        "ip_address",
+        "mac_address",
+    ],
+};
 
 /// `aa:bb:cc:dd:ee:ff` from any of the usual spellings (colons, dashes, dots, none).
 pub fn normalise_mac(text: &str) -> Option<String> {

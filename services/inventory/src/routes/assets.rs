@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::Spec;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -270,13 +271,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    clientstor_runtime::openapi::resource(
+/// The API description of the assets.
+pub fn openapi(spec: &mut Spec) {
+    spec.resource(
         "/api/v1/assets/",
-        "asset",
-        "lcrpud",
+        &asset_input::MODEL,
+        "lcbrpud",
         &[
-            "organization",
             "asset_type",
             "status",
             "manufacturer",
@@ -290,5 +291,5 @@ pub fn openapi_paths() -> Value {
             "updated_after",
             "updated_before",
         ],
-    )
+    );
 }

@@ -24,13 +24,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     vulnerabilities::configure(cfg);
 }
 
-pub fn openapi_paths() -> serde_json::Value {
-    clientstor_runtime::openapi::paths(vec![
-        assets::openapi_paths(),
-        vehicles::openapi_paths(),
-        maintenance::openapi_paths(),
-        fuel_logs::openapi_paths(),
-        software::openapi_paths(),
-        vulnerabilities::openapi_paths(),
-    ])
+/// The API description of the inventory's resources.
+pub fn openapi(spec: &mut clientstor_runtime::openapi::Spec) {
+    assets::openapi(spec);
+    vehicles::openapi(spec);
+    maintenance::openapi(spec);
+    fuel_logs::openapi(spec);
+    software::openapi(spec);
+    vulnerabilities::openapi(spec);
 }
