@@ -4,6 +4,9 @@ source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/infra.sh"
 # shellcheck disable=SC1091
 source "$RUN_DIR/env"
+"$ROOT/scripts/tools.sh"
+# shellcheck disable=SC1091
+source "$RUN_DIR/tools.env"
 cargo_env
 cd "$ROOT"
 # Test databases left behind by an interrupted run.

@@ -37,5 +37,6 @@ if [ ! -s "$RUN_DIR/demo-key" ]; then
   admin key create --user admin@demo.local --org demo --name demo --role owner --scope all | tail -n 1 > "$RUN_DIR/demo-key"
   chmod 600 "$RUN_DIR/demo-key"
 fi
+log "browse the API: open http://127.0.0.1:8080/api/ and paste the KEY below into its key form"
 echo "URL=http://127.0.0.1:8080"
 echo "KEY=$(cat "$RUN_DIR/demo-key")"

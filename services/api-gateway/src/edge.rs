@@ -10,16 +10,19 @@ use actix_web::{Error, HttpMessage as _, ResponseError as _, web};
 use clientstor_http::ApiError;
 
 use crate::auth;
+use crate::browse;
 use crate::limits::Bucket;
 use crate::limits::gcra::{Quota, Verdict};
 use crate::state::Gateway;
 
-/// Paths served without a key.
+/// Paths served without a key: the root pages, the description, Swagger UI and anything
+/// outside `/api/` (a browser's `/favicon.ico` is a 404, not a failed authentication).
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/api/" | "/api" | "/api/v1/" | "/api/v1" | "/api/v1/openapi.json"
+        "/api/" | "/api" | "/api/v1/" | "/api/v1" | "/api/v1/openapi.json" | "/api/openapi.json"
     ) || path.starts_with("/api/v1/docs")
+        || !path.starts_with("/api")
 }
 
 fn seconds(ms: f64) -> u64 {
@@ -74,7 +77,50 @@ fn reject<B>(
     req.into_response(response).map_into_right_body()
 }
 
+/// The edge, and for a browser the answer rendered as a page (the browsable API). A browser
+/// without a key gets the page with the key form; its script re-sends with the key.
 pub async fn edge<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    if is_public(req.path()) || !browse::wants_html(req.request()) {
+        return guard(req, next).await;
+    }
+    let Some(gateway) = req.app_data::<web::Data<Gateway>>().cloned() else {
+        return guard(req, next).await;
+    };
+    if !browse::has_credentials(req.request()) {
+        let page = browse::shell(req.path(), "This page needs an API key.");
+        return Ok(req.into_response(page).map_into_right_body());
+    }
+    // Owned copies: the request itself must not be cloned before routing.
+    let (method, path, query) = (
+        req.method().to_string(),
+        req.path().to_string(),
+        req.query_string().to_string(),
+    );
+    let answer = guard(req, next).await?;
+    let status = answer.status();
+    let rate_headers: Vec<_> = answer
+        .headers()
+        .iter()
+        .filter(|(name, _)| {
+            name.as_str().starts_with("x-ratelimit") || name.as_str() == "retry-after"
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let (http_request, response) = answer.into_parts();
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("answer unreadable"))?;
+    let mut page = browse::render(&gateway, (&method, &path, &query), status, &body).await;
+    for (name, value) in rate_headers {
+        page.headers_mut().insert(name, value);
+    }
+    Ok(ServiceResponse::new(http_request, page).map_into_right_body())
+}
+
+async fn guard<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {

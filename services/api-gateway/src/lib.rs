@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub mod admin;
 mod auth;
+pub mod browse;
 mod db;
 mod edge;
 mod error;
@@ -87,8 +88,7 @@ pub async fn start(settings: Settings) -> Result<RunningGateway, String> {
             // Outermost first: request id and metrics, then authentication and limits.
             .wrap(from_fn(edge::edge))
             .wrap(from_fn(clientstor_http::request_context))
-            .route("/api/", web::get().to(proxy::root))
-            .route("/api/v1/", web::get().to(proxy::root))
+            .configure(browse::configure)
             .configure(routes::configure)
             .route("/api/{tail:.*}", web::to(proxy::forward))
             .default_service(web::to(clientstor_http::not_found_handler))

@@ -30,13 +30,12 @@ fn main() -> ExitCode {
     cli::init_process();
     let parsed = Cli::parse();
     if let Command::Openapi = parsed.command {
-        println!(
-            "{}",
-            clientstor_runtime::openapi::document(
-                "ClientSt0r API gateway",
-                api_gateway::routes::openapi_paths()
-            )
-        );
+        let document = {
+            let mut spec = clientstor_runtime::openapi::Spec::new();
+            api_gateway::routes::openapi(&mut spec);
+            spec.document("ClientSt0r API gateway")
+        };
+        println!("{document:#}");
         return ExitCode::SUCCESS;
     }
     let settings = match cli::load_settings(Service::Gateway) {

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, Principal, RequestId};
-use serde_json::json;
 
 use crate::state::Gateway;
 
@@ -103,19 +102,6 @@ pub async fn forward(
 }
 
 use actix_web::HttpMessage as _;
-
-/// `/api/` and `/api/v1/`: the resources and where they live.
-pub async fn root() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "assets": "/api/v1/assets/",
-        "vehicles": "/api/v1/vehicles/",
-        "passwords": "/api/v1/passwords/",
-        "monitors": "/api/v1/monitors/",
-        "webhooks": "/api/v1/webhooks/",
-        "integrations": "/api/v1/integrations/rmm/",
-        "vulnerabilities": "/api/v1/vulnerabilities/",
-    }))
-}
 
 #[cfg(test)]
 mod tests {

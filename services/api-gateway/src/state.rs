@@ -44,6 +44,8 @@ pub struct Gateway {
     pub principal_ttl_seconds: i64,
     pub client: reqwest::Client,
     pub upstreams: BTreeMap<&'static str, String>,
+    /// The merged API description, for `/api/v1/openapi.json` and the browsable pages.
+    pub description: crate::browse::description::DescriptionCache,
     pub max_body_bytes: usize,
     pub keys: KeyCache,
     pub limiter: Limiter,
@@ -134,6 +136,7 @@ impl Gateway {
             principal_ttl_seconds: settings.gateway.principal_ttl_seconds as i64,
             client,
             upstreams,
+            description: Default::default(),
             max_body_bytes: settings.gateway.max_body_bytes,
             context,
         })

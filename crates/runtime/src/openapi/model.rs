@@ -93,6 +93,8 @@ pub struct Field {
     /// Required in a create or a replace.
     pub required: bool,
     pub nullable: bool,
+    /// Left out of some answers (a key's plaintext is only in the create answer).
+    pub optional: bool,
     pub about: &'static str,
 }
 
@@ -104,6 +106,7 @@ impl Field {
             access,
             required: false,
             nullable: false,
+            optional: false,
             about: "",
         }
     }
@@ -125,6 +128,10 @@ impl Field {
     }
     pub const fn nullable(mut self) -> Self {
         self.nullable = true;
+        self
+    }
+    pub const fn optional(mut self) -> Self {
+        self.optional = true;
         self
     }
     pub const fn about(mut self, about: &'static str) -> Self {
@@ -201,7 +208,9 @@ impl Model {
                 schema["readOnly"] = json!(true);
             }
             properties.insert(field.name.into(), schema);
-            required.push(field.name);
+            if !field.optional {
+                required.push(field.name);
+            }
         }
         json!({
             "type": "object",
@@ -255,8 +264,14 @@ mod tests {
         let answer = THING.schema();
         assert!(answer["properties"].get("secret").is_none());
         assert_eq!(answer["properties"]["seen"]["readOnly"], true);
-        assert_eq!(answer["properties"]["seen"]["type"], json!(["string", "null"]));
-        assert_eq!(answer["properties"]["status"]["enum"], json!(["a", "b", null]));
+        assert_eq!(
+            answer["properties"]["seen"]["type"],
+            json!(["string", "null"])
+        );
+        assert_eq!(
+            answer["properties"]["status"]["enum"],
+            json!(["a", "b", null])
+        );
         let input = THING.input_schema();
         assert!(input["properties"].get("seen").is_none());
         assert!(input["properties"].get("id").is_none());

@@ -142,7 +142,8 @@ impl Spec {
     pub fn model(&mut self, model: &Model) -> &mut Self {
         self.schemas.insert(model.name.into(), model.schema());
         if model.writable() {
-            self.schemas.insert(model.input_name(), model.input_schema());
+            self.schemas
+                .insert(model.input_name(), model.input_schema());
         }
         self
     }
@@ -155,13 +156,7 @@ impl Spec {
 
     /// The paths of a resource at `base` (`/api/v1/assets/`, `/api/v1/vehicles/{id}/maintenance/`).
     /// `filters` are the list's query parameters beyond organization, search, ordering and paging.
-    pub fn resource(
-        &mut self,
-        base: &str,
-        model: &Model,
-        ops: Ops,
-        filters: &[&str],
-    ) -> &mut Self {
+    pub fn resource(&mut self, base: &str, model: &Model, ops: Ops, filters: &[&str]) -> &mut Self {
         self.model(model);
         let tag = self.tag_for(base, model);
         // A nested resource (`/vehicles/{id}/maintenance/`) names its own id `record_id`.
@@ -220,7 +215,7 @@ impl Spec {
                         "25 by default; above 200 is served as 200",
                     ));
                     for filter in filters {
-                        if !filter.starts_with("organization") {
+                        if !(model.record && filter.starts_with("organization")) {
                             parameters.push(filter_parameter(model, filter));
                         }
                     }
@@ -247,8 +242,7 @@ impl Spec {
                 'c' => {
                     let mut parameters = path_parameters(base);
                     parameters.extend(scoped.clone());
-                    let mut responses =
-                        responses("201", "Created", Some(reference(model.name)));
+                    let mut responses = responses("201", "Created", Some(reference(model.name)));
                     responses.insert(
                         "400".into(),
                         response_of("Validation errors by field", "Invalid"),
@@ -439,7 +433,12 @@ impl Action {
             response: None,
             body: None,
             query: Vec::new(),
-            errors: vec![("404", "Not found")],
+            // Only a path naming a record can miss it.
+            errors: if path.contains('{') {
+                vec![("404", "Not found")]
+            } else {
+                Vec::new()
+            },
         }
     }
     /// The success status and what it means.
@@ -479,6 +478,11 @@ impl Action {
         self.query.push(organization_parameter());
         self
     }
+    /// Not an answer it gives (an action on no record has no 404).
+    pub fn without(mut self, status: &'static str) -> Self {
+        self.errors.retain(|(s, _)| *s != status);
+        self
+    }
     /// Another error answer.
     pub fn error(mut self, status: &'static str, description: &'static str) -> Self {
         self.errors.push((status, description));
@@ -506,7 +510,12 @@ mod tests {
     #[test]
     fn a_resource_gives_list_item_and_typed_filters() {
         let mut spec = Spec::new();
-        spec.resource("/api/v1/notes/", &NOTE, "lcbrpud", &["kind", "cvss_min:number"]);
+        spec.resource(
+            "/api/v1/notes/",
+            &NOTE,
+            "lcbrpud",
+            &["kind", "cvss_min:number"],
+        );
         let part = spec.into_part();
         let list = &part.paths["/api/v1/notes/"]["get"];
         let names: Vec<&str> = list["parameters"]
@@ -517,7 +526,15 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["organization", "search", "ordering", "page", "page_size", "kind", "cvss_min"]
+            [
+                "organization",
+                "search",
+                "ordering",
+                "page",
+                "page_size",
+                "kind",
+                "cvss_min"
+            ]
         );
         assert_eq!(list["parameters"][5]["schema"]["enum"], json!(["a", "b"]));
         assert_eq!(list["parameters"][6]["schema"]["type"], "number");
@@ -525,8 +542,8 @@ mod tests {
         for method in ["get", "put", "patch", "delete"] {
             assert!(item.get(method).is_some(), "{method}");
         }
-        let create = &part.paths["/api/v1/notes/"]["post"]["requestBody"]["content"]
-            ["application/json"]["schema"];
+        let create = &part.paths["/api/v1/notes/"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"];
         assert!(create.get("oneOf").is_some());
         assert!(part.schemas.contains_key("NoteInput"));
         assert_eq!(part.tags["notes"]["description"], "Notes");
@@ -537,13 +554,13 @@ mod tests {
         let mut spec = Spec::new();
         spec.resource("/api/v1/things/{id}/notes/", &NOTE, "r", &[]);
         let part = spec.into_part();
-        let names: Vec<&str> = part.paths["/api/v1/things/{id}/notes/{record_id}/"]["get"]
-            ["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p["name"].as_str())
-            .collect();
+        let names: Vec<&str> =
+            part.paths["/api/v1/things/{id}/notes/{record_id}/"]["get"]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["name"].as_str())
+                .collect();
         assert_eq!(names, ["id", "record_id"]);
     }
 }

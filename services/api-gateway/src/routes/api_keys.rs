@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, Role, ValidationErrors};
+use clientstor_runtime::openapi::{Field, Kind, Model, Spec};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -12,6 +13,59 @@ use crate::db::api_keys as repo;
 use crate::db::identity::{self, NewKey};
 use crate::keys;
 use crate::state::Gateway;
+
+/// What a key reaches from its home organization.
+const SCOPES: &[&str] = &["single", "descendants", "all"];
+
+/// The API key representation, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "ApiKey",
+    noun: "API key",
+    about: "API keys: the caller's own, and every key of the organizations where it has api_keys_manage; DELETE revokes",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::rw("name", Kind::String)
+            .required()
+            .about("At most 255 characters"),
+        Field::ro("key", Kind::String).optional().about(
+            "The plaintext key (itdocs_live_…): in the create answer only, never again; \
+             absent from every other answer",
+        ),
+        Field::ro("prefix", Kind::String).about("The key's public id"),
+        Field::ro("user", Kind::Integer).about("The user the key acts for (its creator)"),
+        Field::rw("organization", Kind::Integer).about(
+            "Set on create only: the key's home organization (else ?organization= or the home \
+             of the key used)",
+        ),
+        Field::rw("role", Kind::Enum(super::ROLES)).about(
+            "Set on create only: the key's ceiling, up to the caller's own role there (the \
+             default)",
+        ),
+        Field::rw("scope", Kind::Enum(SCOPES)).about(
+            "Set on create only: the home organization alone, with the organizations below it, \
+             or every organization the user reaches; `single` if not given",
+        ),
+        Field::rw("expires_at", Kind::DateTime)
+            .nullable()
+            .about("Set on create only, in the future; never if not given"),
+        Field::rw("rate_limit_per_minute", Kind::Integer)
+            .nullable()
+            .about(
+                "Set on create only, by Owners and Admins: 1 up to the organization's ceiling; the \
+             default limit if not given",
+            ),
+        Field::rw("rate_limit_burst", Kind::Integer)
+            .nullable()
+            .about("As rate_limit_per_minute"),
+        Field::ro("last_used_at", Kind::DateTime).nullable(),
+        Field::ro("last_used_ip", Kind::String).nullable(),
+        Field::ro("revoked_at", Kind::DateTime).nullable(),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &["name"],
+};
 
 #[derive(Debug, Deserialize)]
 struct KeyInput {
@@ -131,7 +185,7 @@ async fn create(
         }
     }
     let scope = input.scope.unwrap_or_else(|| "single".into());
-    if !matches!(scope.as_str(), "single" | "descendants" | "all") {
+    if !SCOPES.contains(&scope.as_str()) {
         errors.insert(
             "scope".into(),
             vec!["Choose single, descendants or all.".into()],
@@ -227,4 +281,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(revoke)),
         );
     }
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.resource("/api/v1/api-keys/", &MODEL, "lcrd", &[]);
 }

@@ -3,7 +3,32 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
+use clientstor_runtime::openapi::{Field, Kind, Model, Spec};
 use serde::Deserialize;
+
+/// The audit entry representation, for the API description.
+pub const MODEL: Model = Model {
+    name: "AuditEntry",
+    noun: "audit entry",
+    about: "Who changed organizations, memberships, roles and API keys, and from where (Owners and Admins)",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("organization", Kind::Integer).nullable(),
+        Field::ro("user", Kind::Integer).nullable(),
+        Field::ro("api_key", Kind::Integer)
+            .nullable()
+            .about("The key the change was made with"),
+        Field::ro("action", Kind::String)
+            .about("`organization.created`, `membership.updated`, `api_key.revoked`, …"),
+        Field::ro("object_type", Kind::String),
+        Field::ro("object_id", Kind::String),
+        Field::ro("ip", Kind::String).about("The client's address, or empty"),
+        Field::ro("detail", Kind::Object),
+        Field::ro("created_at", Kind::DateTime),
+    ],
+    search: &["action"],
+};
 
 use crate::db::audit::{self as repo, AuditFilter};
 use crate::state::Gateway;
@@ -61,4 +86,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list)),
         );
     }
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.resource(
+        "/api/v1/audit-log/",
+        &MODEL,
+        "l",
+        &["user", "action", "created_after", "created_before"],
+    );
 }

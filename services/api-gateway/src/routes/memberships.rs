@@ -3,12 +3,41 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, Page, PageRequest, Principal, Role};
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::audit::audit;
 use crate::db::people::{self as repo, MembershipFilter};
 use crate::state::Gateway;
+
+/// A membership's `role`: a built-in role, or `custom` with `custom_role`.
+const MEMBERSHIP_ROLES: &[&str] = &["owner", "admin", "editor", "readonly", "custom"];
+
+/// The membership representation, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "Membership",
+    noun: "membership",
+    about: "A user's role in an organization (and the organizations below it)",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::rw("user", Kind::Integer)
+            .required()
+            .about("Set on create only; a create for a user already in the organization replaces the role"),
+        Field::rw("organization", Kind::Integer).about(
+            "Set on create only: the organization's id (else ?organization= or the key's home)",
+        ),
+        Field::rw("role", Kind::Enum(MEMBERSHIP_ROLES))
+            .about("A built-in role, or `custom` (or left out) with custom_role; one of the two is required"),
+        Field::rw("custom_role", Kind::Integer)
+            .nullable()
+            .about("A custom role of the organization, or a global one"),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &[],
+};
 
 #[derive(Debug, Deserialize)]
 struct Filters {
@@ -190,4 +219,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete)),
         );
     }
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.resource("/api/v1/memberships/", &MODEL, "crud", &[])
+        .action(super::paged(
+            Action::new("get", "/api/v1/memberships/", "List memberships")
+                .answers("200", "A page of memberships, oldest first")
+                .returns_page(&MODEL)
+                .query("user", Kind::Integer, "Only this user's memberships")
+                .query(
+                    "organization",
+                    Kind::Integer,
+                    "Only memberships in this organization (its id)",
+                ),
+        ));
 }

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
+use clientstor_runtime::openapi::{Field, Kind, Model, Spec};
 use serde::Deserialize;
 
 use super::audit::audit;
@@ -20,6 +21,49 @@ const TYPES: &[&str] = &[
     "subcontractor",
     "other",
 ];
+
+/// The organization representation, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "Organization",
+    noun: "organization",
+    about: "The client organizations (and their sub-organizations) that everything else belongs to",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::rw("name", Kind::String)
+            .required()
+            .about("Not blank; at most 255 characters"),
+        Field::rw("slug", Kind::String).about(
+            "Lowercase letters, digits, hyphens and underscores; from the name if not given on create",
+        ),
+        Field::rw("description", Kind::String),
+        Field::rw("parent", Kind::Integer).nullable().about(
+            "The parent organization; creating or moving below one takes Owner there. \
+             Top-level organizations are created by platform administrators only",
+        ),
+        Field::rw("is_active", Kind::Boolean),
+        Field::rw("organization_type", Kind::Enum(TYPES)),
+        Field::rw("legal_name", Kind::String),
+        Field::rw("tax_id", Kind::String),
+        Field::rw("street_address", Kind::String),
+        Field::rw("street_address_2", Kind::String),
+        Field::rw("city", Kind::String),
+        Field::rw("state", Kind::String),
+        Field::rw("postal_code", Kind::String),
+        Field::rw("country", Kind::String),
+        Field::rw("phone", Kind::String),
+        Field::rw("email", Kind::String),
+        Field::rw("website", Kind::String),
+        Field::rw("primary_contact_name", Kind::String),
+        Field::rw("primary_contact_title", Kind::String),
+        Field::rw("primary_contact_email", Kind::String),
+        Field::rw("primary_contact_phone", Kind::String),
+        Field::rw("region", Kind::String),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &["name", "slug"],
+};
 
 #[derive(Debug, Deserialize)]
 struct Filters {
@@ -223,4 +267,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update)),
         );
     }
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.resource(
+        "/api/v1/organizations/",
+        &MODEL,
+        "lcru",
+        &["parent", "is_active"],
+    );
 }

@@ -2,7 +2,22 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
+use clientstor_runtime::openapi::{Field, Kind, Model, Spec};
 use serde::Serialize;
+
+/// The permission representation, for the API description.
+pub const MODEL: Model = Model {
+    name: "Permission",
+    noun: "permission",
+    about: "The permission names that roles are made of",
+    record: false,
+    fields: &[
+        Field::ro("name", Kind::String),
+        Field::ro("minimum_role", Kind::Enum(super::ROLES))
+            .about("The least powerful built-in role that has it"),
+    ],
+    search: &["name"],
+};
 
 #[derive(Serialize)]
 struct Permission {
@@ -69,4 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list)),
         );
     }
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.resource("/api/v1/permissions/", &MODEL, "l", &[]);
 }

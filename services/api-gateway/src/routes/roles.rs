@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, Page, PageRequest, Principal, Role};
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec, reference};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -11,6 +12,34 @@ use super::audit::audit;
 use crate::db::people as repo;
 use crate::roles::unknown_permissions;
 use crate::state::Gateway;
+
+/// The custom role representation, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "Role",
+    noun: "role",
+    about: "Roles: the four built-in ones and custom sets of permissions, per organization or global",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::rw("organization", Kind::Integer).nullable().about(
+            "Set on create only: the organization the role belongs to (needs \
+             org_manage_members there); null or left out for a global role (platform \
+             administrators only)",
+        ),
+        Field::rw("name", Kind::String)
+            .required()
+            .about("Not a built-in role's name, nor `custom`"),
+        Field::rw("description", Kind::String),
+        Field::rw("permissions", Kind::Strings)
+            .required()
+            .about("At least one; names from /api/v1/permissions/"),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &[],
+};
+
+const BUILTIN: &str = "BuiltinRole";
 
 #[derive(Debug, Deserialize)]
 struct RoleInput {
@@ -205,4 +234,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete)),
         );
     }
+}
+
+pub fn openapi(spec: &mut Spec) {
+    let mut page = clientstor_runtime::openapi::page_schema(&MODEL);
+    page["properties"]["results"]["items"] =
+        json!({ "oneOf": [reference(BUILTIN), reference(MODEL.name)] });
+    spec.resource("/api/v1/roles/", &MODEL, "crud", &[])
+        .schema(
+            BUILTIN,
+            json!({
+                "type": "object",
+                "description": "A built-in role; it cannot be changed",
+                "required": ["id", "name", "builtin", "organization", "permissions"],
+                "properties": {
+                    "id": { "type": "null" },
+                    "name": { "type": "string", "enum": super::ROLES },
+                    "builtin": { "const": true },
+                    "organization": { "type": "null" },
+                    "permissions": { "type": "array", "items": { "type": "string" } },
+                },
+            }),
+        )
+        .action(super::paged(
+            Action::new("get", "/api/v1/roles/", "List roles")
+                .answers(
+                    "200",
+                    "The custom roles of the organizations the key reaches and the global ones; \
+                     the first page also starts with the four built-in roles (besides page_size \
+                     custom ones), and only its `count` includes them",
+                )
+                .returns_schema(page),
+        ));
 }

@@ -4,12 +4,40 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, Role};
+use clientstor_runtime::openapi::{Field, Kind, Model, Spec};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::audit::audit;
 use crate::db::{identity, people as repo};
 use crate::state::Gateway;
+
+/// The user representation; a create is an invitation (`organization` and `role` are only
+/// accepted).
+pub const MODEL: Model = Model {
+    name: "User",
+    noun: "user",
+    about: "People who share an organization with the caller; POST invites one into an organization",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::rw("email", Kind::Email)
+            .required()
+            .about("An existing user is added to the organization; a new one is created"),
+        Field::rw("name", Kind::String).about("For a new user only"),
+        Field::wo("organization", Kind::Integer).about(
+            "The organization to invite into (needs org_invite there); else ?organization= or \
+             the key's home organization",
+        ),
+        Field::wo("role", Kind::Enum(super::ROLES))
+            .about("A built-in role up to the caller's own there; `readonly` if not given"),
+        Field::ro("is_active", Kind::Boolean),
+        Field::ro("is_platform_admin", Kind::Boolean),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &["email", "name"],
+};
 
 #[derive(Debug, Deserialize)]
 struct Invite {
@@ -130,4 +158,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(detail)),
         );
     }
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.resource("/api/v1/users/", &MODEL, "lcr", &[]);
 }

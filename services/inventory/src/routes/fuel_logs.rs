@@ -4,11 +4,48 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Field, Kind, Model, Spec};
 use serde_json::{Map, Value, json};
 
 use super::vehicles::{editable, record_id, visible};
 use crate::db::fuel_logs::{self as repo, FuelLogFields, FuelLogRow};
 use clientstor_http::reader::{Reader, decimal, merged, object};
+
+/// A fuel log, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "FuelLog",
+    noun: "fuel log",
+    about: "A vehicle's fill-ups, with miles driven and MPG since the previous lower odometer reading",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("vehicle", Kind::Integer),
+        Field::rw("date", Kind::Date).required(),
+        Field::rw("mileage", Kind::Integer)
+            .required()
+            .about("The odometer; saving raises the vehicle's current_mileage to it"),
+        Field::rw("gallons", Kind::String)
+            .required()
+            .about("A decimal string with 2 places (a number is accepted), above 0"),
+        Field::rw("cost_per_gallon", Kind::String)
+            .nullable()
+            .about("A decimal string with 3 places (a number is accepted)"),
+        Field::rw("total_cost", Kind::String)
+            .nullable()
+            .about("A decimal string with 2 places (a number is accepted); gallons × cost_per_gallon if not given"),
+        Field::rw("station", Kind::String).nullable(),
+        Field::ro("miles_driven", Kind::Integer)
+            .nullable()
+            .about("Since the highest reading below this one; null for the first"),
+        Field::ro("mpg", Kind::Number)
+            .nullable()
+            .about("Miles per gallon over miles_driven"),
+        Field::rw("notes", Kind::String),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &[],
+};
 
 /// Miles since the highest reading below this log's, and miles per gallon over them.
 fn consumption(row: &FuelLogRow, mileages: &[i32]) -> (Option<i32>, Option<f64>) {
@@ -212,13 +249,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    clientstor_runtime::openapi::resource(
-        "/api/v1/vehicles/{id}/fuel-logs/",
-        "fuel log",
-        "lcrpud",
-        &[],
-    )
+/// The API description of the vehicles' fuel logs.
+pub fn openapi(spec: &mut Spec) {
+    spec.resource("/api/v1/vehicles/{id}/fuel-logs/", &MODEL, "lcrpud", &[]);
 }
 
 #[cfg(test)]

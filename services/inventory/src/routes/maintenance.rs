@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal, ValidationErrors};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Field, Kind, Model, Spec};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -27,6 +28,38 @@ pub const MAINTENANCE_TYPES: &[&str] = &[
     "repair",
     "other",
 ];
+
+/// A maintenance record, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "VehicleMaintenance",
+    noun: "maintenance record",
+    about: "A vehicle's service history, with when the next service is due",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("vehicle", Kind::Integer),
+        Field::rw("maintenance_type", Kind::Enum(MAINTENANCE_TYPES)).about("`other` if not given"),
+        Field::rw("description", Kind::String),
+        Field::rw("service_date", Kind::Date).required(),
+        Field::rw("mileage_at_service", Kind::Integer).nullable(),
+        Field::rw("performed_by", Kind::String).nullable(),
+        Field::rw("labor_cost", Kind::String)
+            .about("A decimal string with 2 places (a number is accepted); 0.00 if not given"),
+        Field::rw("parts_cost", Kind::String)
+            .about("A decimal string with 2 places (a number is accepted); 0.00 if not given"),
+        Field::ro("total_cost", Kind::String).about("labor_cost + parts_cost"),
+        Field::rw("is_scheduled", Kind::Boolean),
+        Field::rw("next_due_mileage", Kind::Integer).nullable(),
+        Field::rw("next_due_date", Kind::Date).nullable(),
+        Field::ro("overdue", Kind::Boolean).about(
+            "The next due date is past or the vehicle's mileage has reached the next due mileage, and no later record of the same type exists",
+        ),
+        Field::rw("notes", Kind::String),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &[],
+};
 
 /// What decides `overdue`: today, the odometer, and the latest service per type.
 struct Due {
@@ -234,11 +267,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    clientstor_runtime::openapi::resource(
+/// The API description of the vehicles' service history.
+pub fn openapi(spec: &mut Spec) {
+    spec.resource(
         "/api/v1/vehicles/{id}/maintenance/",
-        "vehicle maintenance record",
+        &MODEL,
         "lcrpud",
         &["maintenance_type"],
-    )
+    );
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use clientstor_http::reader::Reader;
 use clientstor_http::{ApiError, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec, reference};
 use serde_json::{Value, json};
 
 use super::assets::visible;
@@ -12,6 +13,23 @@ use crate::db::software::{self, Software, SoftwareRow};
 use crate::error::InventoryError;
 
 const MAX_ITEMS: usize = 5000;
+
+/// One entry of an asset's software list.
+pub const MODEL: Model = Model {
+    name: "AssetSoftware",
+    noun: "software entry",
+    about: "A program installed on an asset, matched against the CVEs",
+    record: false,
+    fields: &[
+        Field::rw("name", Kind::String).required(),
+        Field::rw("vendor", Kind::String).nullable(),
+        Field::rw("version", Kind::String).nullable(),
+        Field::rw("cpe", Kind::String)
+            .nullable()
+            .about("A CPE 2.3 name (cpe:2.3:a:vendor:product:version:…); else vendor and name are normalised"),
+    ],
+    search: &[],
+};
 
 fn represent(rows: &[SoftwareRow]) -> Value {
     Value::Array(
@@ -118,22 +136,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    use clientstor_runtime::openapi::{action, paths};
-    paths(vec![
-        action(
-            "/api/v1/assets/{id}/software/",
+/// The API description of the assets' software lists.
+pub fn openapi(spec: &mut Spec) {
+    spec.model(&MODEL);
+    let list = json!({ "type": "array", "items": reference(MODEL.name) });
+    spec.action(
+        Action::new(
             "get",
-            "The asset's software: [{name, vendor, version, cpe}]",
-            "200",
-            "The list",
-        ),
-        action(
             "/api/v1/assets/{id}/software/",
+            "The asset's software list",
+        )
+        .answers("200", "The list")
+        .returns_schema(list.clone()),
+    );
+    spec.action(
+        Action::new(
             "put",
-            "Replace the asset's software list",
-            "200",
-            "The stored list",
-        ),
-    ])
+            "/api/v1/assets/{id}/software/",
+            "Replace the asset's software list; the asset is matched against the CVEs again",
+        )
+        .body(json!({
+            "type": "array",
+            "maxItems": MAX_ITEMS,
+            "items": { "allOf": [reference(&MODEL.input_name()), { "required": ["name"] }] },
+        }))
+        .returns_schema(list)
+        .answers("200", "The stored list"),
+    );
 }

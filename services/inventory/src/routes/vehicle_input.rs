@@ -1,6 +1,7 @@
 //! Reading and checking vehicle input.
 
 use clientstor_http::ValidationErrors;
+use clientstor_runtime::openapi::{Field, Kind, Model};
 use serde_json::{Map, Value};
 
 use crate::db::vehicles::VehicleFields;
@@ -17,6 +18,53 @@ pub const VEHICLE_TYPES: &[&str] = &[
 ];
 pub const STATUSES: &[&str] = &["active", "inactive", "maintenance", "retired"];
 pub const CONDITIONS: &[&str] = &["excellent", "good", "fair", "poor", "needs_repair"];
+
+/// The vehicle representation, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "Vehicle",
+    noun: "vehicle",
+    about: "Fleet vehicles, with insurance and registration dates, service history and fuel logs",
+    record: true,
+    fields: &[
+        Field::rw("name", Kind::String).required(),
+        Field::rw("vehicle_type", Kind::Enum(VEHICLE_TYPES)).about("`other` if not given"),
+        Field::rw("make", Kind::String).nullable(),
+        Field::rw("model", Kind::String).nullable(),
+        Field::rw("year", Kind::Integer)
+            .nullable()
+            .about("1900 to 2100"),
+        Field::rw("color", Kind::String).nullable(),
+        Field::rw("vin", Kind::String)
+            .nullable()
+            .about("17 characters of [A-HJ-NPR-Z0-9], stored upper-case; unique in the organization"),
+        Field::rw("license_plate", Kind::String).nullable(),
+        Field::rw("status", Kind::Enum(STATUSES)).about("`active` if not given"),
+        Field::rw("condition", Kind::Enum(CONDITIONS)).about("`good` if not given"),
+        Field::rw("current_mileage", Kind::Integer)
+            .about("0 if not given; saving a fuel log raises it"),
+        Field::rw("insurance_provider", Kind::String).nullable(),
+        Field::rw("insurance_policy_number", Kind::String).nullable(),
+        Field::rw("insurance_expires_at", Kind::Date).nullable(),
+        Field::rw("registration_expires_at", Kind::Date).nullable(),
+        Field::rw("latitude", Kind::Number).nullable(),
+        Field::rw("longitude", Kind::Number).nullable(),
+        Field::ro("last_location_update", Kind::DateTime)
+            .nullable()
+            .about("When the RMM device last moved the vehicle"),
+        Field::rw("assigned_to", Kind::Integer)
+            .nullable()
+            .about("A user id"),
+        Field::rw("purchase_date", Kind::Date).nullable(),
+        Field::rw("purchase_price", Kind::String)
+            .nullable()
+            .about("A decimal string with 2 places (a number is accepted)"),
+        Field::rw("notes", Kind::String),
+        Field::rw("rmm_device", Kind::Object).nullable().about(
+            "`{\"integration\": <RMM integration id>, \"external_id\": \"<device id>\"}`: the device whose GPS readings move the vehicle",
+        ),
+    ],
+    search: &["name", "make", "model", "vin", "license_plate"],
+};
 
 /// 17 characters of `[A-HJ-NPR-Z0-9]` (no I, O or Q); the check digit is not required.
 pub fn valid_vin(vin: &str) -> bool {

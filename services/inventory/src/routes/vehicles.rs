@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::Spec;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -205,17 +206,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    clientstor_runtime::openapi::resource(
+/// The API description of the vehicles.
+pub fn openapi(spec: &mut Spec) {
+    spec.resource(
         "/api/v1/vehicles/",
-        "vehicle",
+        &vehicle_input::MODEL,
         "lcrpud",
         &[
-            "organization",
             "status",
             "vehicle_type",
             "assigned_to",
-            "expiring_within_days",
+            "expiring_within_days:integer",
         ],
-    )
+    );
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::reader::object;
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec};
 use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +18,66 @@ use crate::error::InventoryError;
 
 const VIEW: &str = "vulnerabilities_view";
 const MANAGE: &str = "vulnerabilities_manage";
+
+/// NVD's CVSS severities, lower-cased.
+const SEVERITIES: &[&str] = &["none", "low", "medium", "high", "critical"];
+/// What of an asset a CVE matched.
+const MATCH_SOURCES: &[&str] = &["os", "firmware", "software"];
+const SYNC_STATUSES: &[&str] = &[
+    "queued",
+    "running",
+    "succeeded",
+    "partially_failed",
+    "failed",
+];
+const SYNC_TRIGGERS: &[&str] = &["manual", "schedule"];
+
+/// A vulnerability finding, for the API description.
+pub const FINDING: Model = Model {
+    name: "VulnerabilityFinding",
+    noun: "vulnerability finding",
+    about: "CVEs that apply to the assets: one finding per asset and CVE, open, resolved or ignored",
+    record: true,
+    fields: &[
+        Field::ro("asset", Kind::Integer),
+        Field::ro("asset_name", Kind::String),
+        Field::ro("cve_id", Kind::String),
+        Field::ro("summary", Kind::String),
+        Field::ro("severity", Kind::Enum(SEVERITIES)).nullable(),
+        Field::ro("cvss_score", Kind::Number).nullable(),
+        Field::ro("known_exploited", Kind::Boolean).about("In CISA's KEV catalog"),
+        Field::ro("published_at", Kind::DateTime).nullable(),
+        Field::ro("status", Kind::Enum(findings::STATUSES)).about(
+            "`open` when found, `resolved` when the asset no longer matches, `ignored` by a PATCH",
+        ),
+        Field::ro("ignored_reason", Kind::String).nullable(),
+        Field::ro("matched", Kind::Model("VulnerabilityMatch")),
+        Field::ro("resolved_at", Kind::DateTime).nullable(),
+    ],
+    search: &["cve_id"],
+};
+
+/// A CVE feed sync, for the API description.
+pub const FEED_SYNC: Model = Model {
+    name: "FeedSync",
+    noun: "feed sync",
+    about: "A synchronisation of the CVE feeds (CISA KEV, then the NVD)",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("status", Kind::Enum(SYNC_STATUSES)),
+        Field::ro("trigger", Kind::Enum(SYNC_TRIGGERS)),
+        Field::ro("cves_received", Kind::Integer),
+        Field::ro("kev_entries", Kind::Integer),
+        Field::ro("errors", Kind::Models("FeedSyncError")),
+        Field::ro("assets_pending", Kind::Integer)
+            .about("Assets waiting to be matched against the CVEs"),
+        Field::ro("started_at", Kind::DateTime).nullable(),
+        Field::ro("finished_at", Kind::DateTime).nullable(),
+        Field::ro("created_at", Kind::DateTime),
+    ],
+    search: &[],
+};
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -281,43 +342,99 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    use clientstor_runtime::openapi::{action, paths, resource};
-    let filters = &[
-        "organization",
-        "asset",
-        "severity",
-        "cvss_min",
-        "known_exploited",
-        "status",
-        "cve_id",
-    ];
-    paths(vec![
-        resource(
-            "/api/v1/vulnerabilities/",
-            "vulnerability finding",
-            "lru",
-            filters,
-        ),
-        resource(
-            "/api/v1/assets/{id}/vulnerabilities/",
-            "vulnerability finding",
-            "l",
-            filters,
-        ),
-        action(
-            "/api/v1/vulnerabilities/feed-sync/",
+/// The API description of the vulnerability findings and the feed syncs.
+pub fn openapi(spec: &mut Spec) {
+    spec.schema(
+        "VulnerabilityMatch",
+        json!({
+            "type": "object",
+            "description": "What of the asset the CVE matched",
+            "required": ["product", "version", "source"],
+            "properties": {
+                "product": { "type": "string" },
+                "version": { "type": "string" },
+                "source": { "type": "string", "enum": MATCH_SOURCES },
+            }
+        }),
+    );
+    spec.schema(
+        "FeedSyncError",
+        json!({
+            "type": "object",
+            "required": ["feed", "reason"],
+            "properties": {
+                "feed": { "type": "string", "enum": ["kev", "nvd"] },
+                "reason": { "type": "string" },
+            }
+        }),
+    );
+    spec.model(&FEED_SYNC);
+    // Fixed paths first, as in `configure`.
+    spec.action(
+        Action::new(
             "post",
+            "/api/v1/vulnerabilities/feed-sync/",
             "Synchronise the CVE feeds now; a sync already queued or running is returned",
+        )
+        .answers(
             "202",
-            "The sync, to poll at /feed-sync/{id}/",
-        ),
-        action(
-            "/api/v1/vulnerabilities/feed-sync/{id}/",
+            "The sync, to poll at /api/v1/vulnerabilities/feed-sync/{id}/",
+        )
+        .returns(&FEED_SYNC),
+    );
+    spec.action(
+        Action::new(
             "get",
+            "/api/v1/vulnerabilities/feed-sync/{id}/",
             "A feed sync's progress",
-            "200",
-            "The sync",
-        ),
-    ])
+        )
+        .answers("200", "The sync")
+        .returns(&FEED_SYNC),
+    );
+    spec.resource(
+        "/api/v1/vulnerabilities/",
+        &FINDING,
+        "lr",
+        &[
+            "asset",
+            "severity",
+            "cvss_min:number",
+            "known_exploited",
+            "status",
+            "cve_id",
+        ],
+    );
+    spec.action(
+        Action::new(
+            "patch",
+            "/api/v1/vulnerabilities/{id}/",
+            "Ignore a vulnerability finding (with a reason), or open it again",
+        )
+        .body(json!({
+            "type": "object",
+            "properties": {
+                "status": { "type": "string", "enum": ["ignored", "open"] },
+                "ignored_reason": {
+                    "type": ["string", "null"],
+                    "maxLength": 2000,
+                    "description": "Required when the status is `ignored`",
+                },
+            }
+        }))
+        .answers("200", "The vulnerability finding")
+        .returns(&FINDING),
+    );
+    // The asset's own findings: the path names the asset, so no `asset` filter.
+    spec.resource(
+        "/api/v1/assets/{id}/vulnerabilities/",
+        &FINDING,
+        "l",
+        &[
+            "severity",
+            "cvss_min:number",
+            "known_exploited",
+            "status",
+            "cve_id",
+        ],
+    );
 }

@@ -8,6 +8,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     monitors::configure(cfg);
 }
 
-pub fn openapi_paths() -> serde_json::Value {
-    monitors::openapi_paths()
+/// The API description of the monitors.
+pub fn openapi(spec: &mut clientstor_runtime::openapi::Spec) {
+    monitors::openapi(spec);
 }

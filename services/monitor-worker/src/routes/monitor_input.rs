@@ -2,6 +2,7 @@
 
 use clientstor_http::ValidationErrors;
 use clientstor_http::reader::Reader;
+use clientstor_runtime::openapi::{Field, Kind, Model};
 use serde_json::{Map, Value};
 
 use crate::check::status_list_valid;
@@ -10,6 +11,66 @@ use crate::maintenance;
 
 pub const MONITOR_TYPES: &[&str] = &["http", "tcp", "icmp"];
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+/// What `status` shows.
+pub const STATUSES: &[&str] = &["pending", "up", "down", "paused", "maintenance"];
+
+/// The monitor representation (without the detail's `uptime`), for the API description and the
+/// browsable forms.
+pub const MODEL: Model = Model {
+    name: "Monitor",
+    noun: "monitor",
+    about: "WAN monitors: HTTP(S), TCP and ICMP checks on a schedule, with history, uptime and TLS expiry",
+    record: true,
+    fields: &[
+        Field::rw("name", Kind::String).required(),
+        Field::rw("monitor_type", Kind::Enum(MONITOR_TYPES)).about("`http` if not given"),
+        Field::rw("url", Kind::Uri)
+            .nullable()
+            .about("An http:// or https:// URL; required for http, null for the others"),
+        Field::rw("host", Kind::String)
+            .nullable()
+            .about("Required for tcp and icmp, null for http"),
+        Field::rw("port", Kind::Integer)
+            .nullable()
+            .about("1 to 65535; required for tcp, null for the others"),
+        Field::rw("interval_seconds", Kind::Integer).about(
+            "60 if not given; from MONITOR__MIN_INTERVAL_SECONDS (10 by default) to 86400",
+        ),
+        Field::rw("timeout_seconds", Kind::Integer)
+            .about("10 if not given; 1 to 120, at most the interval"),
+        Field::rw("failure_threshold", Kind::Integer)
+            .about("Consecutive failures that confirm `down`; 3 if not given, 1 to 100"),
+        Field::rw("success_threshold", Kind::Integer)
+            .about("Consecutive successes that confirm `up` again; 2 if not given, 1 to 100"),
+        Field::rw("http_method", Kind::Enum(METHODS)).about("`GET` if not given (any case)"),
+        Field::rw("expected_status", Kind::String)
+            .about("Codes and ranges, e.g. 200-299,301; 200-399 if not given"),
+        Field::rw("keyword", Kind::String)
+            .nullable()
+            .about("Looked for in the first MiB of the body"),
+        Field::rw("follow_redirects", Kind::Boolean).about("true if not given"),
+        Field::rw("verify_tls", Kind::Boolean)
+            .about("true if not given; false for self-signed appliances"),
+        Field::rw("tls_warning_days", Kind::Integer)
+            .about("Days before the certificate expires that tls.expiring_soon turns true; 14 if not given, 0 to 365"),
+        Field::rw("is_paused", Kind::Boolean),
+        Field::rw("maintenance_windows", Kind::Models("MaintenanceWindow"))
+            .about("When checks go on but no event is sent"),
+        Field::ro("status", Kind::Enum(STATUSES)),
+        Field::ro("last_checked_at", Kind::DateTime).nullable(),
+        Field::ro("last_response_time_ms", Kind::Integer).nullable(),
+        Field::ro("last_status_code", Kind::Integer).nullable(),
+        Field::ro("last_error", Kind::String).nullable(),
+        Field::ro("consecutive_failures", Kind::Integer),
+        Field::ro("down_since", Kind::DateTime).nullable(),
+        Field::ro("tls", Kind::Model("MonitorTls"))
+            .nullable()
+            .about("The certificate of an https monitor, once read"),
+        Field::ro("next_check_at", Kind::DateTime),
+        Field::ro("created_by", Kind::Integer).nullable(),
+    ],
+    search: &["name", "url", "host"],
+};
 
 /// Reads a complete monitor (create and `PUT`; `PATCH` merges first). `min_interval` is
 /// `MONITOR__MIN_INTERVAL_SECONDS`.

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::reader::{merged, object, requested_organization};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec, reference};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -312,27 +313,145 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-pub fn openapi_paths() -> Value {
-    let mut paths = clientstor_runtime::openapi::resource(
-        "/api/v1/monitors/",
-        "monitor",
-        "lcrpud",
-        &["organization", "status", "monitor_type", "is_paused"],
+/// One check of a monitor's history, for the API description.
+const CHECK: Model = Model {
+    name: "MonitorCheck",
+    noun: "check",
+    about: "One check of a monitor",
+    record: false,
+    fields: &[
+        Field::ro("checked_at", Kind::DateTime),
+        Field::ro("result", Kind::Enum(&["up", "down"])),
+        Field::ro("response_time_ms", Kind::Integer).nullable(),
+        Field::ro("status_code", Kind::Integer).nullable(),
+        Field::ro("error", Kind::String).nullable(),
+    ],
+    search: &[],
+};
+
+/// The API description of the monitors.
+pub fn openapi(spec: &mut Spec) {
+    spec.schema(
+        "MaintenanceWindow",
+        json!({
+            "description": "A one-off window, or a weekly one in UTC (an end before the start runs past midnight)",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["start", "end"],
+                    "properties": {
+                        "start": { "type": "string", "format": "date-time" },
+                        "end": { "type": "string", "format": "date-time", "description": "After the start" },
+                    }
+                },
+                {
+                    "type": "object",
+                    "required": ["weekday", "start", "end"],
+                    "properties": {
+                        "weekday": { "type": "integer", "minimum": 0, "maximum": 6, "description": "Monday = 0" },
+                        "start": { "type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$", "description": "HH:MM, UTC" },
+                        "end": { "type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$", "description": "HH:MM, UTC" },
+                    }
+                }
+            ]
+        }),
     );
-    let id =
-        json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }]);
-    if let Some(object) = paths.as_object_mut() {
-        for (action, method, summary) in [
-            ("pause", "post", "Pause a monitor"),
-            ("resume", "post", "Resume a monitor"),
-            ("check-now", "post", "Check a monitor now"),
-            ("checks", "get", "A monitor's check history"),
-        ] {
-            object.insert(
-                format!("/api/v1/monitors/{{id}}/{action}/"),
-                json!({ method: { "summary": summary, "parameters": id, "responses": { "200": { "description": summary } } } }),
-            );
-        }
-    }
-    paths
+    spec.schema(
+        "MonitorTls",
+        json!({
+            "type": "object",
+            "required": ["expires_at", "issuer", "subject", "days_left", "expiring_soon"],
+            "properties": {
+                "expires_at": { "type": "string", "format": "date-time" },
+                "issuer": { "type": ["string", "null"] },
+                "subject": { "type": ["string", "null"] },
+                "days_left": { "type": "integer" },
+                "expiring_soon": { "type": "boolean", "description": "days_left is at most tls_warning_days" },
+            }
+        }),
+    );
+    let percent =
+        json!({ "type": ["number", "null"], "description": "Percent up; null without checks" });
+    spec.schema(
+        "MonitorDetail",
+        json!({
+            "allOf": [
+                reference(monitor_input::MODEL.name),
+                {
+                    "type": "object",
+                    "required": ["uptime"],
+                    "properties": {
+                        "uptime": {
+                            "type": "object",
+                            "required": ["24h", "7d", "30d"],
+                            "properties": { "24h": percent, "7d": percent, "30d": percent },
+                        }
+                    }
+                }
+            ]
+        }),
+    );
+    spec.resource(
+        "/api/v1/monitors/",
+        &monitor_input::MODEL,
+        "lcpud",
+        &["status", "monitor_type", "is_paused"],
+    );
+    spec.action(
+        Action::new(
+            "get",
+            "/api/v1/monitors/{id}/",
+            "Get a monitor, with its uptime",
+        )
+        .answers("200", "The monitor")
+        .returns_schema(reference("MonitorDetail")),
+    );
+    spec.action(
+        Action::new("post", "/api/v1/monitors/{id}/pause/", "Pause a monitor")
+            .answers("200", "The monitor")
+            .returns(&monitor_input::MODEL),
+    );
+    spec.action(
+        Action::new(
+            "post",
+            "/api/v1/monitors/{id}/resume/",
+            "Resume a monitor; it is checked right away",
+        )
+        .answers("200", "The monitor")
+        .returns(&monitor_input::MODEL),
+    );
+    spec.action(
+        Action::new(
+            "post",
+            "/api/v1/monitors/{id}/check-now/",
+            "Check a monitor now",
+        )
+        .answers("202", "The check is scheduled")
+        .returns_schema(json!({
+            "type": "object",
+            "required": ["id", "detail"],
+            "properties": {
+                "id": { "type": "integer" },
+                "detail": { "type": "string" },
+            }
+        }))
+        .error("409", "The monitor is paused"),
+    );
+    spec.model(&CHECK);
+    spec.action(
+        Action::new(
+            "get",
+            "/api/v1/monitors/{id}/checks/",
+            "A monitor's check history, newest first",
+        )
+        .answers("200", "A page of checks")
+        .returns_page(&CHECK)
+        .query("page", Kind::Integer, "1-based")
+        .query(
+            "page_size",
+            Kind::Integer,
+            "25 by default; above 200 is served as 200",
+        )
+        .error("400", "A paging parameter is not valid"),
+    );
 }

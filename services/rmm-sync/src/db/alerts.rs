@@ -97,6 +97,18 @@ pub async fn replace_open(
     Ok(())
 }
 
+/// An alert's `status`.
+pub const STATUSES: &[&str] = &["open", "resolved"];
+/// An alert's `severity`: the platform's priority, or `unknown`.
+pub const SEVERITIES: &[&str] = &[
+    "critical",
+    "high",
+    "moderate",
+    "low",
+    "information",
+    "unknown",
+];
+
 pub const ORDERING_FIELDS: &[&str] = &[
     "id",
     "status",

@@ -17,6 +17,10 @@ pub const SUCCEEDED: &str = "succeeded";
 pub const FAILED: &str = "failed";
 pub const PARTIALLY_FAILED: &str = "partially_failed";
 pub const STATUSES: &[&str] = &[QUEUED, RUNNING, SUCCEEDED, FAILED, PARTIALLY_FAILED];
+/// What queued a run: a user (`POST …/sync/`) or the schedule.
+pub const MANUAL: &str = "manual";
+pub const SCHEDULE: &str = "schedule";
+pub const TRIGGERS: &[&str] = &[MANUAL, SCHEDULE];
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = runs, check_for_backend(Pg))]

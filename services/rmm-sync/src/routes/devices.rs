@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_keyring::KeyringCell;
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec, reference};
 use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -239,34 +240,169 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource(both("test")).route(web::post().to(test)));
 }
 
-pub fn openapi_paths() -> Value {
-    use clientstor_runtime::openapi::{action, paths, resource};
-    paths(vec![
-        resource(
-            "/api/v1/integrations/rmm/{id}/devices/",
-            "device",
-            "l",
-            &["online", "removed"],
-        ),
-        resource(
-            "/api/v1/integrations/rmm/{id}/alerts/",
-            "alert",
-            "l",
-            &["status", "severity"],
-        ),
-        action(
-            "/api/v1/integrations/rmm/{id}/mapping/",
+/// A device as the platform last showed it, for the API description.
+pub const DEVICE_MODEL: Model = Model {
+    name: "RmmDevice",
+    noun: "device",
+    about: "A device of the RMM platform as the last run saw it; each present device is an asset",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("integration", Kind::Integer),
+        Field::ro("organization", Kind::Integer).about("Where the organization mapping placed it"),
+        Field::ro("external_id", Kind::String).about("The device's id on the platform"),
+        Field::ro("hostname", Kind::String).nullable(),
+        Field::ro("serial", Kind::String).nullable(),
+        Field::ro("manufacturer", Kind::String).nullable(),
+        Field::ro("model", Kind::String).nullable(),
+        Field::ro("os_name", Kind::String).nullable(),
+        Field::ro("os_version", Kind::String).nullable(),
+        Field::ro("firmware_version", Kind::String).nullable(),
+        Field::ro("ip_addresses", Kind::Strings),
+        Field::ro("mac_addresses", Kind::Strings),
+        Field::ro("online", Kind::Boolean).nullable(),
+        Field::ro("last_seen", Kind::DateTime).nullable(),
+        Field::ro("client_id", Kind::String).nullable(),
+        Field::ro("client_name", Kind::String).nullable(),
+        Field::ro("site_id", Kind::String).nullable(),
+        Field::ro("site_name", Kind::String).nullable(),
+        Field::ro("latitude", Kind::Number).nullable(),
+        Field::ro("longitude", Kind::Number).nullable(),
+        Field::ro("asset_type", Kind::String)
+            .nullable()
+            .about("The asset type it maps to (server, workstation, laptop, …)"),
+        Field::ro("removed_at", Kind::DateTime)
+            .nullable()
+            .about("When a run no longer found it on the platform"),
+        Field::ro("synced_at", Kind::DateTime),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &["hostname", "serial"],
+};
+
+/// An alert of the platform (Datto RMM), for the API description.
+pub const ALERT_MODEL: Model = Model {
+    name: "RmmAlert",
+    noun: "alert",
+    about: "An alert raised on the RMM platform (Datto RMM), kept in step by each run",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("integration", Kind::Integer),
+        Field::ro("organization", Kind::Integer),
+        Field::ro("external_id", Kind::String).about("The alert's id on the platform"),
+        Field::ro("device_external_id", Kind::String).nullable(),
+        Field::ro("device_name", Kind::String).nullable(),
+        Field::ro("status", Kind::Enum(alerts::STATUSES)),
+        Field::ro("severity", Kind::Enum(alerts::SEVERITIES)),
+        Field::ro("message", Kind::String),
+        Field::ro("alert_type", Kind::String)
+            .nullable()
+            .about("The platform's kind of alert (Datto's alert context class)"),
+        Field::ro("triggered_at", Kind::DateTime).nullable(),
+        Field::ro("resolved_at", Kind::DateTime).nullable(),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("updated_at", Kind::DateTime),
+    ],
+    search: &["message", "device_name"],
+};
+
+const MAPPING_PREVIEW: &str = "RmmMappingPreview";
+const TEST_RESULT: &str = "RmmTestResult";
+
+pub fn openapi(spec: &mut Spec) {
+    let client = json!({ "type": ["string", "null"] });
+    spec.resource(
+        "/api/v1/integrations/rmm/{id}/devices/",
+        &DEVICE_MODEL,
+        "l",
+        &["online", "removed:boolean"],
+    )
+    .resource(
+        "/api/v1/integrations/rmm/{id}/alerts/",
+        &ALERT_MODEL,
+        "l",
+        &["status", "severity"],
+    )
+    .schema(
+        MAPPING_PREVIEW,
+        json!({
+            "type": "object",
+            "description": "The platform's clients among the devices present, and where the current mapping puts each",
+            "required": ["organization_mapping", "clients"],
+            "properties": {
+                "organization_mapping": reference(super::integration_input::MAPPING),
+                "clients": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["client_id", "client_name", "devices", "organization", "organization_name"],
+                        "properties": {
+                            "client_id": client,
+                            "client_name": client,
+                            "devices": { "type": "integer", "description": "Present devices of the client" },
+                            "organization": { "type": "integer" },
+                            "organization_name": { "type": "string" },
+                        },
+                    },
+                },
+            },
+        }),
+    )
+    .action(
+        Action::new(
             "get",
+            "/api/v1/integrations/rmm/{id}/mapping/",
             "Where each of the platform's clients goes under the current mapping",
-            "200",
-            "The clients seen by the last run and their organizations",
-        ),
-        action(
-            "/api/v1/integrations/rmm/{id}/test/",
+        )
+        .answers("200", "The clients seen by the last run and their organizations")
+        .returns_schema(reference(MAPPING_PREVIEW)),
+    )
+    .schema(
+        TEST_RESULT,
+        json!({
+            "description": "What the test reached (`ok`), or why it failed",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["ok", "authenticated", "devices_on_first_page", "clients"],
+                    "properties": {
+                        "ok": { "const": true },
+                        "authenticated": { "type": "boolean" },
+                        "devices_on_first_page": { "type": "integer" },
+                        "clients": {
+                            "type": "array",
+                            "description": "The clients (customers, sites, organizations) on the first page",
+                            "items": {
+                                "type": "object",
+                                "required": ["client_id", "client_name"],
+                                "properties": {
+                                    "client_id": { "type": "string" },
+                                    "client_name": { "type": "string" },
+                                },
+                            },
+                        },
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["ok", "error"],
+                    "properties": {
+                        "ok": { "const": false },
+                        "error": { "type": "string" },
+                    },
+                },
+            ],
+        }),
+    )
+    .action(
+        Action::new(
             "post",
-            "Log in to the platform and read one page",
-            "200",
-            "What the test reached, or the error",
-        ),
-    ])
+            "/api/v1/integrations/rmm/{id}/test/",
+            "Log in to the platform and read one page, storing nothing",
+        )
+        .answers("200", "What the test reached, or the error")
+        .returns_schema(reference(TEST_RESULT)),
+    );
 }

@@ -5,11 +5,113 @@ use std::collections::HashMap;
 
 use clientstor_http::ValidationErrors;
 use clientstor_http::reader::Reader;
+use clientstor_runtime::openapi::{Field, Kind, Model};
 use serde_json::{Map, Value};
 
 use crate::connectors::{Credentials, Provider};
 use crate::db::integrations::IntegrationFields;
 use crate::mapping::MappingInput;
+
+/// The integration representation, for the API description and the browsable forms.
+pub const MODEL: Model = Model {
+    name: "RmmIntegration",
+    noun: "integration",
+    about: "Connections to RMM platforms (ConnectWise Automate, Datto RMM, NinjaOne, Syncro) whose devices are synced into assets",
+    record: true,
+    fields: &[
+        Field::rw("provider", Kind::Enum(Provider::ALL)).required(),
+        Field::rw("name", Kind::String)
+            .required()
+            .about("Unique within the organization; at most 200 characters"),
+        Field::rw("base_url", Kind::Uri).nullable().about(
+            "The server as scheme://host[:port] (http or https, no path); required for \
+             connectwise_automate and syncro, and for the others unless `region` is set",
+        ),
+        Field::rw("region", Kind::String)
+            .nullable()
+            .about(REGIONS_ABOUT),
+        Field::wo("credentials", Kind::Model(CREDENTIALS)).about(
+            "Required on create and when the provider changes; left out, the stored ones are \
+             kept. Sealed on the way in and never returned",
+        ),
+        Field::ro("has_credentials", Kind::Boolean),
+        Field::ro("credential_fields", Kind::Strings)
+            .about("The fields `credentials` takes for this provider"),
+        Field::rw("sync_interval_minutes", Kind::Integer).about("1 to 10080; 60 if not given"),
+        Field::rw("enabled", Kind::Boolean).about("`true` if not given"),
+        Field::rw("organization_mapping", Kind::Model(MAPPING))
+            .about("Where devices go; `single` if not given or null"),
+        Field::rw("gps_extra_data_field", Kind::String)
+            .nullable()
+            .about(
+                "ConnectWise Automate only: the Extra Data Field that holds a device's coordinates",
+            ),
+        Field::ro("next_run_at", Kind::DateTime),
+        Field::ro("consecutive_failures", Kind::Integer)
+            .about("Failed runs in a row; each one doubles the wait before the next run"),
+        Field::ro("last_run", Kind::Model(LAST_RUN))
+            .nullable()
+            .about("The latest run, if any"),
+        Field::ro("created_by", Kind::Integer).nullable(),
+    ],
+    search: &["name"],
+};
+
+/// Schema names of the integration's parts.
+pub const CREDENTIALS: &str = "RmmCredentials";
+pub const MAPPING: &str = "RmmOrganizationMapping";
+pub const LAST_RUN: &str = "RmmRunSummary";
+
+const REGIONS_ABOUT: &str = "Instead of base_url, the platform's region: datto_rmm pinotage, \
+    merlot, concord, vidal, zinfandel or syrah; ninjaone us, us2, eu, ca, oc or fed";
+
+/// The shape of `credentials`: the fields of the chosen provider, all required strings.
+pub fn credentials_schema() -> Value {
+    let mut properties = Map::new();
+    let mut lines = Vec::new();
+    for name in Provider::ALL {
+        let Some(provider) = Provider::parse(name) else {
+            continue;
+        };
+        let fields = provider.credential_fields();
+        for field in fields {
+            properties.insert(
+                (*field).to_string(),
+                serde_json::json!({ "type": "string", "minLength": 1, "maxLength": 4096 }),
+            );
+        }
+        lines.push(format!("{name}: {}", fields.join(", ")));
+    }
+    serde_json::json!({
+        "type": "object",
+        "description": format!(
+            "Exactly the fields of the provider, each a non-empty string ({})",
+            lines.join("; ")
+        ),
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+/// The shape of `organization_mapping`.
+pub fn mapping_schema() -> Value {
+    serde_json::json!({
+        "type": "object",
+        "description": "`single`: every device into the integration's organization; \
+            `by_external_id`: by the platform's client (or site) id in `map`; `by_name`: to the \
+            organization named exactly like the client. `map` entries win in both mapped modes; \
+            a client that maps nowhere goes to the integration's organization",
+        "properties": {
+            "mode": { "type": "string", "enum": crate::mapping::MODES, "description": "`single` if not given" },
+            "map": {
+                "type": "object",
+                "additionalProperties": { "type": "integer", "minimum": 1 },
+                "description": "The platform's client id → organization id (one the key can configure)",
+            },
+        },
+        "additionalProperties": false,
+    })
+}
 
 /// A checked integration; `credentials` is `None` when the body left them out.
 pub struct Input {

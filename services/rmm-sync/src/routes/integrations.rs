@@ -6,6 +6,7 @@ use clientstor_http::reader::{merged, object, requested_organization};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_keyring::KeyringCell;
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::Spec;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -324,11 +325,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    clientstor_runtime::openapi::resource(
-        "/api/v1/integrations/rmm/",
-        "RMM integration",
-        "lcrpud",
-        &["organization", "provider", "enabled"],
+/// The integration resource and the shapes of its parts.
+pub fn openapi(spec: &mut Spec) {
+    spec.schema(
+        integration_input::CREDENTIALS,
+        integration_input::credentials_schema(),
     )
+    .schema(
+        integration_input::MAPPING,
+        integration_input::mapping_schema(),
+    )
+    .schema(integration_input::LAST_RUN, super::runs::summary_schema())
+    .resource(
+        "/api/v1/integrations/rmm/",
+        &integration_input::MODEL,
+        "lcrpud",
+        &["provider", "enabled"],
+    );
 }

@@ -26,12 +26,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     integrations::configure(cfg);
 }
 
-pub fn openapi_paths() -> serde_json::Value {
-    clientstor_runtime::openapi::paths(vec![
-        integrations::openapi_paths(),
-        runs::openapi_paths(),
-        devices::openapi_paths(),
-    ])
+/// The API description of every route of [`configure`].
+pub fn openapi(spec: &mut clientstor_runtime::openapi::Spec) {
+    integrations::openapi(spec);
+    runs::openapi(spec);
+    devices::openapi(spec);
 }
 
 pub(crate) fn keyring(
@@ -58,4 +57,82 @@ pub(crate) async fn visible(
 
 pub(crate) fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use clientstor_runtime::openapi::{Spec, operations};
+
+    use crate::connectors::Provider;
+
+    fn document() -> serde_json::Value {
+        let mut spec = Spec::new();
+        super::openapi(&mut spec);
+        spec.document("rmm-sync")
+    }
+
+    #[test]
+    fn every_route_is_described() {
+        let base = "/api/v1/integrations/rmm/";
+        let mut expected: Vec<(String, String)> = [
+            ("GET", ""),
+            ("POST", ""),
+            ("GET", "{id}/"),
+            ("PUT", "{id}/"),
+            ("PATCH", "{id}/"),
+            ("DELETE", "{id}/"),
+            ("POST", "{id}/sync/"),
+            ("GET", "{id}/runs/"),
+            ("GET", "{id}/runs/{run_id}/"),
+            ("GET", "{id}/devices/"),
+            ("GET", "{id}/alerts/"),
+            ("GET", "{id}/mapping/"),
+            ("POST", "{id}/test/"),
+        ]
+        .iter()
+        .map(|(method, path)| (method.to_string(), format!("{base}{path}")))
+        .collect();
+        expected.sort();
+        assert_eq!(operations(&document()), expected);
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let document = document();
+        let text = document.to_string();
+        for part in text.split("\"#/components/schemas/").skip(1) {
+            let name = part.split('"').next().unwrap_or_default();
+            assert!(
+                document["components"]["schemas"].get(name).is_some(),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_and_regions_of_every_provider_are_described() {
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        let input = &schemas["RmmIntegrationInput"]["properties"];
+        assert_eq!(input["credentials"]["writeOnly"], true);
+        assert!(
+            schemas["RmmIntegration"]["properties"]
+                .get("credentials")
+                .is_none()
+        );
+        let region = input["region"]["description"].as_str().unwrap_or_default();
+        for name in Provider::ALL {
+            let provider = Provider::parse(name).unwrap();
+            for field in provider.credential_fields() {
+                assert!(
+                    schemas["RmmCredentials"]["properties"]
+                        .get(*field)
+                        .is_some()
+                );
+            }
+            for (region_name, _) in provider.regions() {
+                assert!(region.contains(region_name), "{region_name}");
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec};
 use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -47,7 +48,7 @@ async fn sync(
         conn,
         integration.id,
         integration.organization_id,
-        "manual",
+        repo::MANUAL,
         Some(principal.uid),
         traceparent,
     )
@@ -131,20 +132,84 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    clientstor_runtime::openapi::paths(vec![
-        clientstor_runtime::openapi::action(
-            "/api/v1/integrations/rmm/{id}/sync/",
+/// The run representation, for the API description.
+pub const MODEL: Model = Model {
+    name: "RmmRun",
+    noun: "run",
+    about: "One sync of an integration: queued by the schedule or a user, then its counts",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("integration", Kind::Integer),
+        Field::ro("organization", Kind::Integer).about("The integration's organization"),
+        Field::ro("status", Kind::Enum(repo::STATUSES)),
+        Field::ro("trigger", Kind::Enum(repo::TRIGGERS)),
+        Field::ro("pages_fetched", Kind::Integer),
+        Field::ro("devices_seen", Kind::Integer),
+        Field::ro("created", Kind::Integer).about("Devices seen for the first time"),
+        Field::ro("updated", Kind::Integer).about("Devices that changed (or came back)"),
+        Field::ro("unchanged", Kind::Integer),
+        Field::ro("retired", Kind::Integer).about("Devices no longer on the platform"),
+        Field::ro("errors", Kind::Models(RUN_ERROR))
+            .about("Devices or pages that could not be read; the run goes on without them"),
+        Field::ro("requested_by", Kind::Integer)
+            .nullable()
+            .about("The user who started a manual run"),
+        Field::ro("started_at", Kind::DateTime).nullable(),
+        Field::ro("finished_at", Kind::DateTime).nullable(),
+        Field::ro("created_at", Kind::DateTime),
+    ],
+    search: &[],
+};
+
+const RUN_ERROR: &str = "RmmRunError";
+
+/// The integration's `last_run`.
+pub fn summary_schema() -> Value {
+    let mut schema = MODEL.schema();
+    let keep = ["id", "status", "trigger", "started_at", "finished_at"];
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        properties.retain(|name, _| keep.contains(&name.as_str()));
+    }
+    schema["required"] = json!(keep);
+    schema["description"] = json!("The latest run of the integration");
+    schema
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.schema(
+        RUN_ERROR,
+        json!({
+            "type": "object",
+            "required": ["external_id", "reason"],
+            "properties": {
+                "external_id": { "type": ["string", "null"], "description": "The device's id on the platform, when known" },
+                "reason": { "type": "string" },
+            },
+        }),
+    )
+    .action(
+        Action::new(
             "post",
+            "/api/v1/integrations/rmm/{id}/sync/",
             "Start a sync now; a run already queued or running is returned instead",
-            "202",
-            "The run, to poll at /runs/{run_id}/",
-        ),
-        clientstor_runtime::openapi::resource(
-            "/api/v1/integrations/rmm/{id}/runs/",
-            "run",
-            "lr",
-            &["status"],
-        ),
-    ])
+        )
+        .answers("202", "The run, to follow at runs/{run_id}/")
+        .returns(&MODEL),
+    )
+    .resource(
+        "/api/v1/integrations/rmm/{id}/runs/",
+        &MODEL,
+        "l",
+        &["status"],
+    )
+    .action(
+        Action::new(
+            "get",
+            "/api/v1/integrations/rmm/{id}/runs/{run_id}/",
+            "Get a run",
+        )
+        .answers("200", "The run")
+        .returns(&MODEL),
+    );
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use clientstor_http::{ApiError, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -109,28 +110,89 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    let filters = [
-        "user",
-        "action",
-        "password",
-        "since",
-        "until",
-        "page",
-        "page_size",
-    ]
-    .iter()
-    .map(|name| json!({ "name": name, "in": "query", "schema": { "type": "string" } }))
-    .collect::<Vec<_>>();
-    json!({
-        "/api/v1/vault/access-log/": {
-            "get": { "summary": "Vault access records (offboarding report)", "parameters": filters,
-                     "responses": { "200": { "description": "A page of access records" } } }
-        },
-        "/api/v1/passwords/{id}/access-log/": {
-            "get": { "summary": "Access records of one entry",
-                     "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
-                     "responses": { "200": { "description": "A page of access records" } } }
-        }
-    })
+/// The actions an access record names.
+pub const ACTIONS: &[&str] = &[
+    repo::REVEAL,
+    repo::OTP,
+    repo::CREATE,
+    repo::UPDATE,
+    repo::DELETE,
+];
+
+/// An access record, for the API description.
+pub const MODEL: Model = Model {
+    name: "PasswordAccess",
+    noun: "access record",
+    about: "The vault access log: every reveal, OTP read, create, update and delete, hash-chained per organization",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("organization", Kind::Integer),
+        Field::ro("password", Kind::Integer).about("The entry's id"),
+        Field::ro("password_title", Kind::String).about("The entry's title at the time"),
+        Field::ro("action", Kind::Enum(ACTIONS)),
+        Field::ro("user", Kind::Integer),
+        Field::ro("api_key", Kind::Integer)
+            .nullable()
+            .about("The API key used, if any"),
+        Field::ro("client_address", Kind::String).nullable(),
+        Field::ro("request_id", Kind::String).nullable(),
+        Field::ro("at", Kind::DateTime),
+        Field::ro("hash", Kind::String)
+            .about("Hex SHA-256 over the previous record's hash and this record"),
+    ],
+    search: &[],
+};
+
+/// The filters both lists read, newest record first, and paging.
+fn filtered(action: Action) -> Action {
+    action
+        .query("user", Kind::Integer, "The user who acted")
+        .query("action", Kind::Enum(ACTIONS), "")
+        .query("since", Kind::DateTime, "At or after (RFC 3339)")
+        .query("until", Kind::DateTime, "Before (RFC 3339)")
+        .query("page", Kind::Integer, "1-based")
+        .query(
+            "page_size",
+            Kind::Integer,
+            "25 by default; above 200 is served as 200",
+        )
+        .returns_page(&MODEL)
+        .error("400", "A filter or paging parameter is not valid")
+}
+
+pub fn openapi(spec: &mut Spec) {
+    // Registers the schema and describes the `vault` tag; the lists are actions (no search,
+    // no ordering).
+    spec.resource("/api/v1/vault/access-log/", &MODEL, "", &[])
+        .action(
+            filtered(
+                Action::new(
+                    "get",
+                    "/api/v1/vault/access-log/",
+                    "List vault access records (the offboarding report)",
+                )
+                .answers(
+                    "200",
+                    "A page of access records, newest first; needs audit_view",
+                )
+                .organization()
+                .query("password", Kind::Integer, "The entry's id"),
+            )
+            .error("404", "A page past the end"),
+        )
+        .action(
+            filtered(
+                Action::new(
+                    "get",
+                    "/api/v1/passwords/{id}/access-log/",
+                    "List an entry's access records",
+                )
+                .answers(
+                    "200",
+                    "A page of the entry's access records, newest first; needs audit_view",
+                ),
+            )
+            .error("404", "No such entry, or a page past the end"),
+        );
 }

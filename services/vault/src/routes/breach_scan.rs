@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use clientstor_http::{ApiError, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec};
 use serde_json::{Value, json};
 
 use super::path_id;
@@ -71,16 +72,61 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    json!({
-        "/api/v1/passwords/breach-scan/": {
-            "post": { "summary": "Check every entry against the breach corpus now",
-                      "responses": { "202": { "description": "The scan, to poll at its url" } } }
-        },
-        "/api/v1/passwords/breach-scan/{id}/": {
-            "get": { "summary": "A breach scan's progress",
-                     "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
-                     "responses": { "200": { "description": "The scan" } } }
-        }
-    })
+/// A breach scan, for the API description.
+pub const MODEL: Model = Model {
+    name: "BreachScan",
+    noun: "breach scan",
+    about: "A check of every entry of the caller's organizations against the Pwned Passwords corpus",
+    record: false,
+    fields: &[
+        Field::ro("id", Kind::Integer),
+        Field::ro("status", Kind::Enum(&["running", "finished"])),
+        Field::ro("organizations", Kind::Integers).about("The organizations it covers"),
+        Field::ro("total", Kind::Integer).about("Entries with a password when it started"),
+        Field::ro("remaining", Kind::Integer).about("Entries not checked yet"),
+        Field::ro("results", Kind::Model("BreachScanResults")),
+        Field::ro("created_at", Kind::DateTime),
+        Field::ro("finished_at", Kind::DateTime).nullable(),
+        Field::ro("url", Kind::String).about("Where to poll it"),
+    ],
+    search: &[],
+};
+
+pub fn openapi(spec: &mut Spec) {
+    spec.model(&MODEL)
+        .schema(
+            "BreachScanResults",
+            json!({
+                "type": "object",
+                "description": "The covered entries by breach status",
+                "required": ["safe", "breached", "unknown"],
+                "properties": {
+                    "safe": { "type": "integer" },
+                    "breached": { "type": "integer" },
+                    "unknown": { "type": "integer" }
+                }
+            }),
+        )
+        .action(
+            Action::new(
+                "post",
+                "/api/v1/passwords/breach-scan/",
+                "Check every entry against the breach corpus now",
+            )
+            .answers(
+                "202",
+                "Started; poll it at its url (also in Location). Needs vault_edit; covers the organizations where the key has it",
+            )
+            .organization()
+            .returns(&MODEL),
+        )
+        .action(
+            Action::new(
+                "get",
+                "/api/v1/passwords/breach-scan/{id}/",
+                "Get a breach scan's progress",
+            )
+            .answers("200", "The scan")
+            .returns(&MODEL),
+        );
 }

@@ -3,6 +3,7 @@
 
 use clientstor_http::ValidationErrors;
 use clientstor_http::reader::Reader;
+use clientstor_runtime::openapi::{Field, Kind, Model};
 use serde_json::{Map, Value};
 
 use crate::db::passwords::PasswordFields;
@@ -25,6 +26,53 @@ pub const PASSWORD_TYPES: &[&str] = &[
     "otp",
     "other",
 ];
+
+/// What the breach check found; `unknown` until a password was checked.
+pub const BREACH_STATUSES: &[&str] = &["unknown", "safe", "breached"];
+
+/// The vault entry representation, for the API description and the browsable forms. The
+/// `password` key of the answers (masked, or plain with `?reveal=true`) is in
+/// `PasswordDetail`: lists leave it out.
+pub const MODEL: Model = Model {
+    name: "Password",
+    noun: "password",
+    about: "Vault entries: credentials with sealed passwords and OTP secrets, reveals logged",
+    record: true,
+    fields: &[
+        Field::rw("title", Kind::String)
+            .required()
+            .about("At most 200 characters"),
+        Field::rw("username", Kind::String),
+        Field::rw("url", Kind::String),
+        Field::rw("notes", Kind::String),
+        Field::rw("password_type", Kind::Enum(PASSWORD_TYPES)).about("`other` if not given"),
+        Field::wo("password", Kind::String).nullable().about(
+            "Absent keeps the stored password, null or \"\" clears it, a string (kept exactly, at most 10000 characters) replaces it",
+        ),
+        Field::wo("otp_secret", Kind::String).nullable().about(
+            "A base32 TOTP secret or an otpauth://totp/ URI; absent keeps, null or \"\" clears",
+        ),
+        Field::ro("has_password", Kind::Boolean),
+        Field::ro("has_otp", Kind::Boolean),
+        Field::rw("otp_issuer", Kind::String)
+            .nullable()
+            .about("Taken from the otpauth URI when not given"),
+        Field::ro("strength_score", Kind::Integer)
+            .nullable()
+            .about("0 (weak) to 4 (strong); null without a password"),
+        Field::ro("password_changed_at", Kind::DateTime).nullable(),
+        Field::rw("expires_at", Kind::DateTime)
+            .nullable()
+            .about("RFC 3339, or a date for midnight UTC"),
+        Field::ro("is_expired", Kind::Boolean),
+        Field::rw("tags", Kind::Strings),
+        Field::rw("custom_fields", Kind::Object),
+        Field::ro("breach", Kind::Model("PasswordBreach"))
+            .about("The last check against the Pwned Passwords corpus"),
+        Field::ro("created_by", Kind::Integer).nullable(),
+    ],
+    search: &["title", "username", "url", "notes"],
+};
 
 #[derive(Debug, Clone)]
 pub enum SecretInput<T> {

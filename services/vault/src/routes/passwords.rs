@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::reader::{merged, object, requested_organization};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Kind, Spec, reference};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -367,18 +368,95 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> Value {
-    clientstor_runtime::openapi::resource(
+/// The `password` key that the single-entry answers add to `Password`.
+fn detail_schema() -> Value {
+    json!({
+        "description": "A vault entry as the create, detail, replace and update answers give it",
+        "allOf": [
+            reference(password_input::MODEL.name),
+            {
+                "type": "object",
+                "required": ["password"],
+                "properties": {
+                    "password": {
+                        "type": ["string", "null"],
+                        "description": "`********` when the entry has a password, null when it has none; the password itself with `?reveal=true`"
+                    }
+                }
+            }
+        ]
+    })
+}
+
+pub fn openapi(spec: &mut Spec) {
+    let model = &password_input::MODEL;
+    spec.schema(
+        "PasswordBreach",
+        json!({
+            "type": "object",
+            "required": ["status", "count", "checked_at"],
+            "properties": {
+                "status": { "type": "string", "enum": password_input::BREACH_STATUSES },
+                "count": {
+                    "type": ["integer", "null"],
+                    "description": "How often the password appears in the corpus; 0 when safe, null until checked"
+                },
+                "checked_at": { "type": ["string", "null"], "format": "date-time" }
+            }
+        }),
+    )
+    .schema("PasswordDetail", detail_schema())
+    .resource(
         "/api/v1/passwords/",
-        "password",
+        model,
         "lcrpud",
         &[
-            "organization",
             "password_type",
             "breach_status",
             "has_otp",
             "is_expired",
             "tag",
         ],
+    );
+    // The single-entry answers carry `password`, which lists leave out: the create, detail,
+    // replace and update operations are described again with `PasswordDetail`.
+    let input = reference(&model.input_name());
+    let required = json!({ "allOf": [input, { "required": model.required_on_create() }] });
+    spec.action(
+        Action::new("post", "/api/v1/passwords/", "Create a password")
+            .answers("201", "Created; the password masked")
+            .organization()
+            .body(required.clone())
+            .returns_schema(reference("PasswordDetail")),
     )
+    .action(
+        Action::new("get", "/api/v1/passwords/{id}/", "Get a password")
+            .answers(
+                "200",
+                "The entry, the password masked; with ?reveal=true the password itself (Cache-Control: no-store)",
+            )
+            .query(
+                "reveal",
+                Kind::Boolean,
+                "`true` (or 1) answers the password itself: needs vault_view_password, is recorded in the access log and counts towards the hourly reveal limit",
+            )
+            .returns_schema(reference("PasswordDetail"))
+            .error("400", "`reveal` is not true or false")
+            .error(
+                "429",
+                "Rate limited, or (with reveal) the hourly reveal limit is reached; retry after Retry-After seconds",
+            ),
+    )
+    .action(
+        Action::new("put", "/api/v1/passwords/{id}/", "Replace a password")
+            .answers("200", "The entry, the password masked")
+            .body(required)
+            .returns_schema(reference("PasswordDetail")),
+    )
+    .action(
+        Action::new("patch", "/api/v1/passwords/{id}/", "Update a password")
+            .answers("200", "The entry, the password masked")
+            .body(reference(&model.input_name()))
+            .returns_schema(reference("PasswordDetail")),
+    );
 }

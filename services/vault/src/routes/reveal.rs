@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Spec, reference};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde_json::json;
 
@@ -135,14 +136,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> serde_json::Value {
-    json!({
-        "/api/v1/passwords/{id}/otp/": {
-            "get": {
-                "summary": "The entry's current TOTP code",
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
-                "responses": { "200": { "description": "code, time_remaining, period, digits, issuer" } }
+pub fn openapi(spec: &mut Spec) {
+    spec.schema(
+        "PasswordOtp",
+        json!({
+            "type": "object",
+            "description": "The current TOTP code of a vault entry",
+            "required": ["code", "time_remaining", "period", "digits", "issuer"],
+            "properties": {
+                "code": { "type": "string", "description": "The digits, leading zeros kept" },
+                "time_remaining": { "type": "integer", "description": "Seconds until the code changes" },
+                "period": { "type": "integer", "description": "Seconds a code is valid" },
+                "digits": { "type": "integer" },
+                "issuer": { "type": ["string", "null"] }
             }
-        }
-    })
+        }),
+    )
+    .action(
+        Action::new("get", "/api/v1/passwords/{id}/otp/", "Get an entry's current TOTP code")
+            .answers(
+                "200",
+                "The code (Cache-Control: no-store); needs vault_view_password and is recorded in the access log",
+            )
+            .returns_schema(reference("PasswordOtp"))
+            .error("400", "The entry has no OTP secret"),
+    );
 }

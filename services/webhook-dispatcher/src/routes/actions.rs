@@ -5,9 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec, reference};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::deliveries::QUEUED;
 use super::webhooks::{WebhookOut, manageable, organization_name};
 use crate::db::{deliveries, endpoints};
 use crate::delivery::signing;
@@ -55,7 +57,7 @@ async fn test(
     let event_id = uuid::Uuid::now_v7();
     let name = organization_name(&context, row.organization_id).await?;
     let body = json!({
-        "event": "webhook.test",
+        "event": crate::catalogue::TEST_EVENT,
         "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "organization": {"id": row.organization_id, "name": name},
         "data": {"webhook_id": row.id, "message": "This is a test event from ClientSt0r."},
@@ -66,7 +68,7 @@ async fn test(
             endpoint_id: row.id,
             organization_id: row.organization_id,
             event_id,
-            event_type: "webhook.test".into(),
+            event_type: crate::catalogue::TEST_EVENT.into(),
             message_id: format!("msg_{}", event_id.simple()),
             body: body.to_string(),
             subject: String::new(),
@@ -107,6 +109,20 @@ async fn recover(
     };
     Ok(reply.json(json!({"count": count, "dry_run": input.dry_run})))
 }
+
+/// An entry of the event catalogue, for the API description.
+pub const EVENT_TYPE: Model = Model {
+    name: "WebhookEventType",
+    noun: "event type",
+    about: "An event a webhook can subscribe to, with the JSON Schema of its data",
+    record: false,
+    fields: &[
+        Field::ro("name", Kind::String),
+        Field::ro("description", Kind::String),
+        Field::ro("data_schema", Kind::Object).about("The JSON Schema of the payload's `data`"),
+    ],
+    search: &["name"],
+};
 
 #[derive(Serialize)]
 struct EventType {
@@ -167,4 +183,89 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ])
         .route(web::post().to(recover)),
     );
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.model(&EVENT_TYPE)
+        .action(
+            Action::new(
+                "get",
+                "/api/v1/webhooks/events/",
+                "List the events a webhook can subscribe to",
+            )
+            .answers("200", "A page of event types")
+            .query(
+                "search",
+                Kind::String,
+                "Words that must all appear (case-insensitive) in name",
+            )
+            .query("page", Kind::Integer, "1-based")
+            .query(
+                "page_size",
+                Kind::Integer,
+                "25 by default; above 200 is served as 200",
+            )
+            .returns_page(&EVENT_TYPE)
+            .error("400", "A paging parameter is not valid")
+            .error("404", "A page past the end"),
+        )
+        .action(
+            Action::new(
+                "post",
+                "/api/v1/webhooks/{id}/rotate-secret/",
+                "Rotate a webhook's signing secret",
+            )
+            .answers(
+                "200",
+                "The webhook with its new secret; the old one keeps signing for 24 hours",
+            )
+            .body(serde_json::json!({
+                "type": "object",
+                "description": "Optional: without a body a secret is generated",
+                "properties": {
+                    "secret": {
+                        "type": "string",
+                        "writeOnly": true,
+                        "description": "The new secret: `whsec_` plus base64, or a plain string of at least 24 characters"
+                    }
+                }
+            }))
+            .returns_schema(reference("WebhookWithSecret")),
+        )
+        .action(
+            Action::new(
+                "post",
+                "/api/v1/webhooks/{id}/test/",
+                "Send a webhook.test event to this webhook",
+            )
+            .answers("202", "The test delivery, due now")
+            .returns(&QUEUED),
+        )
+        .action(
+            Action::new(
+                "post",
+                "/api/v1/webhooks/{id}/recover/",
+                "Retry every failed or exhausted delivery since a time",
+            )
+            .answers(
+                "202",
+                "The deliveries are due again (200 instead with dry_run: only counted)",
+            )
+            .body(serde_json::json!({
+                "type": "object",
+                "required": ["since"],
+                "properties": {
+                    "since": { "type": "string", "format": "date-time", "description": "Deliveries created at or after it (RFC 3339)" },
+                    "dry_run": { "type": "boolean", "default": false, "description": "Only count them" }
+                }
+            }))
+            .returns_schema(serde_json::json!({
+                "type": "object",
+                "required": ["count", "dry_run"],
+                "properties": {
+                    "count": { "type": "integer", "description": "The deliveries due again (or that would be)" },
+                    "dry_run": { "type": "boolean" }
+                }
+            })),
+        );
 }

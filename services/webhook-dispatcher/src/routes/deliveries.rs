@@ -1,11 +1,12 @@
 //! The delivery log: `/api/v1/webhooks/{id}/deliveries/` (filters status, event,
-//! created_after/before), `…/{delivery_id}/` with every attempt, and
-//! `…/{delivery_id}/retry/` to send one again now.
+//! created_after/before), `…/{record_id}/` with every attempt, and
+//! `…/{record_id}/retry/` to send one again now.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Field, Kind, Model, Spec};
 use serde::{Deserialize, Serialize};
 
 use crate::db::deliveries::{self as repo, AttemptView, DeliveryFilter, DeliveryView};
@@ -27,6 +28,53 @@ struct DeliveryOut {
 }
 
 const STATUSES: &[&str] = &["pending", "success", "failed", "exhausted"];
+
+/// The fields of a delivery (`DeliveryView`).
+const DELIVERY_FIELDS: [Field; 10] = [
+    Field::ro("id", Kind::Integer),
+    Field::ro("webhook", Kind::Integer).about("The webhook's id"),
+    Field::ro("event_id", Kind::String).about("The event's UUID"),
+    Field::ro("event", Kind::String).about("The event name (`webhook.test` for a test)"),
+    Field::ro("webhook_id", Kind::String)
+        .about("The Standard Webhooks message id (`webhook-id` header), the same on every attempt"),
+    Field::ro("status", Kind::Enum(STATUSES)),
+    Field::ro("attempt_count", Kind::Integer),
+    Field::ro("next_attempt_at", Kind::DateTime)
+        .nullable()
+        .about("When it is due next; null once it succeeded or is exhausted"),
+    Field::ro("created_at", Kind::DateTime),
+    Field::ro("updated_at", Kind::DateTime),
+];
+
+const fn with_attempts(fields: [Field; 10]) -> [Field; 11] {
+    let mut all = [Field::ro("attempts", Kind::Models("WebhookAttempt")); 11];
+    let mut i = 0;
+    while i < fields.len() {
+        all[i] = fields[i];
+        i += 1;
+    }
+    all
+}
+
+/// A delivery with every attempt, oldest first (the list and the detail).
+pub const DELIVERY: Model = Model {
+    name: "WebhookDelivery",
+    noun: "delivery",
+    about: "One event sent to a webhook, with every attempt",
+    record: false,
+    fields: &with_attempts(DELIVERY_FIELDS),
+    search: &["event"],
+};
+
+/// A delivery without its attempts (the test and retry answers).
+pub const QUEUED: Model = Model {
+    name: "WebhookDeliveryQueued",
+    noun: "delivery",
+    about: "A delivery that is due now, without its attempts",
+    record: false,
+    fields: &DELIVERY_FIELDS,
+    search: &[],
+};
 
 /// The endpoint id from the path, if the caller can see it.
 async fn visible_endpoint(
@@ -114,16 +162,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource([
-            "/api/v1/webhooks/{id}/deliveries/{delivery}/",
-            "/api/v1/webhooks/{id}/deliveries/{delivery}",
+            "/api/v1/webhooks/{id}/deliveries/{record_id}/",
+            "/api/v1/webhooks/{id}/deliveries/{record_id}",
         ])
         .route(web::get().to(detail)),
     )
     .service(
         web::resource([
-            "/api/v1/webhooks/{id}/deliveries/{delivery}/retry/",
-            "/api/v1/webhooks/{id}/deliveries/{delivery}/retry",
+            "/api/v1/webhooks/{id}/deliveries/{record_id}/retry/",
+            "/api/v1/webhooks/{id}/deliveries/{record_id}/retry",
         ])
         .route(web::post().to(retry)),
+    );
+}
+
+pub fn openapi(spec: &mut Spec) {
+    spec.schema(
+        "WebhookAttempt",
+        serde_json::json!({
+            "type": "object",
+            "description": "One POST of a delivery",
+            "required": ["attempted_at", "response_status", "duration_ms", "error", "response_body"],
+            "properties": {
+                "attempted_at": { "type": "string", "format": "date-time" },
+                "response_status": { "type": ["integer", "null"], "description": "null when no answer came" },
+                "duration_ms": { "type": "integer" },
+                "error": { "type": ["string", "null"] },
+                "response_body": { "type": ["string", "null"], "description": "The first 4 KiB of the answer" }
+            }
+        }),
+    )
+    .model(&QUEUED)
+    .resource(
+        "/api/v1/webhooks/{id}/deliveries/",
+        &DELIVERY,
+        "lr",
+        &["status", "event", "created_after", "created_before"],
+    )
+    .action(
+        Action::new(
+            "post",
+            "/api/v1/webhooks/{id}/deliveries/{record_id}/retry/",
+            "Send a delivery again now",
+        )
+        .answers("202", "Due now, whatever its state")
+        .returns(&QUEUED),
     );
 }

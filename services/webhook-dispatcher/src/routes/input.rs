@@ -2,6 +2,7 @@
 
 use clientstor_http::{ApiError, ValidationErrors};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Field, Kind, Model};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -23,6 +24,45 @@ const RESERVED_HEADERS: &[&str] = &[
     "transfer-encoding",
     "connection",
 ];
+
+/// The webhook endpoint representation, for the API description and the browsable forms. The
+/// create and rotate-secret answers add `secret` (`WebhookWithSecret`).
+pub const MODEL: Model = Model {
+    name: "Webhook",
+    noun: "webhook",
+    about: "Webhook endpoints: URLs that receive a signed POST for every subscribed event",
+    record: true,
+    fields: &[
+        Field::rw("name", Kind::String)
+            .required()
+            .about("At most 255 characters"),
+        Field::rw("url", Kind::Uri).required().about(
+            "Where events are POSTed; private, loopback, link-local and metadata addresses are refused unless allowed",
+        ),
+        Field::rw("events", Kind::Strings)
+            .required()
+            .about("Event names from GET /api/v1/webhooks/events/, or \"*\" for all; at least one"),
+        Field::wo("secret", Kind::String).about(
+            "Create only: `whsec_` plus base64, or a plain string of at least 24 characters; generated when left out. PUT and PATCH refuse it: use rotate-secret",
+        ),
+        Field::rw("is_active", Kind::Boolean)
+            .about("`true` if not given; setting it to true again re-enables a disabled endpoint"),
+        Field::rw("description", Kind::String),
+        Field::rw("custom_headers", Kind::Object).about(
+            "Extra request headers, name to string value; signature, identity and framing headers cannot be set",
+        ),
+        Field::rw("ordered", Kind::Boolean).about(
+            "`false` if not given; with `true` the events about one subject are attempted in order and a failing one holds back the later ones",
+        ),
+        Field::ro("disabled_reason", Kind::String)
+            .nullable()
+            .about("Why the dispatcher disabled the endpoint (410 Gone, failing for five days)"),
+        Field::ro("failing_since", Kind::DateTime)
+            .nullable()
+            .about("Start of the current run of failed attempts"),
+    ],
+    search: &["name", "url"],
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct WebhookInput {

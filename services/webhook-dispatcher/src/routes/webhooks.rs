@@ -3,10 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientstor_http::{ApiError, ListQuery, Page, PageRequest, Principal};
 use clientstor_runtime::Context;
+use clientstor_runtime::openapi::{Action, Spec, reference};
 use serde::Serialize;
+use serde_json::json;
 
-use super::input::{WebhookInput, validate};
+use super::input::{MODEL, WebhookInput, validate};
 use crate::db::endpoints::{self as repo, EndpointRow};
+
+const WEBHOOKS: &str = "/api/v1/webhooks/";
 
 #[derive(Debug, Serialize)]
 pub(super) struct WebhookOut {
@@ -222,11 +226,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn openapi_paths() -> serde_json::Value {
-    clientstor_runtime::openapi::resource(
-        "/api/v1/webhooks/",
-        "webhook",
-        "lcrpud",
-        &["organization"],
-    )
+pub fn openapi(spec: &mut Spec) {
+    let model = &MODEL;
+    spec.resource(WEBHOOKS, model, "lrpud", &[]).schema(
+        "WebhookWithSecret",
+        json!({
+            "description": "A webhook with its signing secret: only the create and rotate-secret answers carry it",
+            "allOf": [
+                reference(model.name),
+                {
+                    "type": "object",
+                    "required": ["secret"],
+                    "properties": {
+                        "secret": { "type": "string", "description": "The signing secret (`whsec_…` unless supplied plain)" }
+                    }
+                }
+            ]
+        }),
+    );
+    // The create answer carries the secret, which no other answer but rotate-secret does.
+    let required = json!({
+        "allOf": [reference(&model.input_name()), { "required": model.required_on_create() }]
+    });
+    spec.action(
+        Action::new("post", WEBHOOKS, "Create a webhook")
+            .answers("201", "Created, with its signing secret")
+            .organization()
+            .body(required)
+            .returns_schema(reference("WebhookWithSecret")),
+    );
 }

@@ -1,0 +1,173 @@
+// Drives Debian's Chromium through the browsable API as a new user would: the root page, the
+// key form, the assets list, a filter, a create through the form, the record, and Swagger UI.
+// Usage: BASE_URL=http://127.0.0.1:PORT API_KEY=itdocs_live_… SHOTS_DIR=dir node browse.mjs
+// Prints one JSON line with what it saw; exits non-zero on the first thing that is wrong.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const base = process.env.BASE_URL;
+const apiKey = process.env.API_KEY;
+const shots = process.env.SHOTS_DIR;
+const executable = process.env.CHROMIUM || "/usr/bin/chromium";
+if (!base || !apiKey || !shots) {
+  console.error("BASE_URL, API_KEY and SHOTS_DIR are required");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// Chromium with exactly these flags and a fresh profile; Playwright attaches over CDP.
+async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), "clientstor-chromium-"));
+  const child = spawn(
+    executable,
+    [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      `--user-data-dir=${profile}`,
+      "--remote-debugging-port=0",
+      "about:blank",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const endpoint = await new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error("Chromium did not start: " + seen)), 30000);
+    child.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const match = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`Chromium exited (${code}): ${seen}`)));
+  });
+  const browser = await chromium.connectOverCDP(endpoint);
+  const stop = async () => {
+    await browser.close().catch(() => {});
+    child.kill("SIGKILL");
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { browser, stop };
+}
+
+async function main() {
+  const { browser, stop } = await launch();
+  const seen = { requests: 0, outside: [], keyInUrl: [], steps: [] };
+  try {
+    const context = browser.contexts()[0];
+    const page = await context.newPage();
+    const origin = new URL(base).origin;
+    page.on("request", (request) => {
+      seen.requests += 1;
+      const url = request.url();
+      if (!url.startsWith(origin) && !url.startsWith("data:")) seen.outside.push(url);
+      if (url.includes(apiKey)) seen.keyInUrl.push(url);
+    });
+    const step = (name) => seen.steps.push(name);
+
+    // The printed URL: the resources and the key form, no key needed.
+    const root = await page.goto(`${base}/api/`);
+    check(root.status() === 200, `/api/ answered ${root.status()}`);
+    await page.waitForSelector("table.resources a[href='/api/v1/assets/']");
+    await page.screenshot({ path: join(shots, "01-root.png"), fullPage: true });
+    step("root");
+
+    // Without a key a resource page asks for one.
+    await page.click("table.resources a[href='/api/v1/assets/']");
+    await page.waitForSelector("body[data-page=shell]");
+    step("shell");
+
+    await page.fill("#api-key", apiKey);
+    await page.click("#use-key");
+    await page.waitForSelector("body[data-page=resource] h1:text('List assets')");
+    check((await page.textContent("#key-status")).includes("key in use"), "key state not shown");
+    await page.screenshot({ path: join(shots, "02-assets.png"), fullPage: true });
+    step("assets");
+
+    // A filter from the description: status, an enumeration.
+    await page.selectOption("#q-status", "retired");
+    await page.click("#filters button[type=submit]");
+    await page.waitForURL(/status=retired/);
+    await page.waitForSelector("table.results");
+    const filtered = await page.$$eval("table.results tbody tr", (rows) => rows.map((r) => r.textContent));
+    check(filtered.length === 1 && filtered[0].includes("browser-beta"), `filter shows ${JSON.stringify(filtered)}`);
+    await page.screenshot({ path: join(shots, "03-filtered.png"), fullPage: true });
+    step("filter");
+
+    // Back to the whole list, then a create through the form.
+    await page.click("#clear-filters");
+    await page.waitForSelector("#f-create-name");
+    await page.fill("#f-create-name", "browser-made");
+    await page.selectOption("#f-create-asset_type", "laptop");
+    await page.fill("#f-create-tags", "made, browser");
+    await page.fill("#f-create-serial_number", "BRW-0001");
+    await page.click("#create button[type=submit]");
+    await page.waitForSelector("#flash.ok");
+    const flash = await page.textContent("#flash");
+    check(flash.includes("HTTP 201"), `create answered: ${flash}`);
+    const listed = await page.$$eval("table.results tbody tr", (rows) => rows.map((r) => r.textContent));
+    check(listed.some((row) => row.includes("browser-made")), `new asset not listed: ${JSON.stringify(listed)}`);
+    await page.screenshot({ path: join(shots, "04-created.png"), fullPage: true });
+    step("create");
+
+    // The record's own page, by the link in the list.
+    const row = page.locator("table.results tbody tr", { hasText: "browser-made" });
+    await row.locator("td a").first().click();
+    await page.waitForSelector("h1:text('Get an asset')");
+    check((await page.textContent("#answer")).includes("BRW-0001"), "record page lacks the serial");
+    await page.screenshot({ path: join(shots, "05-asset.png"), fullPage: true });
+    step("record");
+
+    // The seed's screens: the delivery log's retry and RMM "sync now" are buttons.
+    await page.goto(`${base}/api/v1/webhooks/${process.env.WEBHOOK_ID}/deliveries/`);
+    await page.waitForSelector("body[data-page=resource] table.results button[data-role=action]");
+    await page.locator("table.results button[data-role=action]", { hasText: "retry" }).first().click();
+    await page.waitForSelector("#flash");
+    const retried = await page.textContent("#flash");
+    check(retried.includes("HTTP 202"), `retry answered: ${retried}`);
+    await page.screenshot({ path: join(shots, "06-deliveries.png"), fullPage: true });
+    step("retry");
+
+    await page.goto(`${base}/api/v1/integrations/rmm/${process.env.RMM_ID}/`);
+    await page.waitForSelector("body[data-page=resource] button[data-role=action]");
+    await page.locator("button[data-role=action]", { hasText: "sync" }).first().click();
+    await page.waitForSelector("#flash");
+    const synced = await page.textContent("#flash");
+    check(synced.includes("HTTP 202"), `sync answered: ${synced}`);
+    step("sync");
+
+    // Swagger UI from the binary, on the merged description.
+    await page.goto(`${base}/api/v1/docs/`);
+    await page.waitForSelector(".opblock-summary-path", { timeout: 30000 });
+    const operations = await page.$$eval(".opblock-summary-path", (nodes) => nodes.length);
+    check(operations > 20, `Swagger UI shows ${operations} operations`);
+    await page.screenshot({ path: join(shots, "07-swagger.png") });
+    step("swagger");
+
+    const cookies = await context.cookies();
+    check(cookies.length === 0, `cookies set: ${JSON.stringify(cookies)}`);
+    check(seen.outside.length === 0, `requests left the machine: ${seen.outside.join(", ")}`);
+    check(seen.keyInUrl.length === 0, `the key appeared in a URL: ${seen.keyInUrl.join(", ")}`);
+    seen.operations = operations;
+    console.log(JSON.stringify(seen));
+  } finally {
+    await stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error.stack || String(error));
+  process.exit(1);
+});
