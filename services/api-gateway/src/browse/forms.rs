@@ -36,14 +36,17 @@ fn inputs<'d>(document: &'d Value, schema: &'d Value) -> Vec<Input<'d>> {
         Some(all) => all.iter().for_each(&mut collect),
         None => collect(schema),
     }
-    properties
+    let mut inputs: Vec<Input<'d>> = properties
         .into_iter()
         .map(|(name, schema)| Input {
             name,
             schema,
             required: required.contains(&name),
         })
-        .collect()
+        .collect();
+    // What a create needs comes first.
+    inputs.sort_by_key(|input| !input.required);
+    inputs
 }
 
 /// The non-null type of a schema.

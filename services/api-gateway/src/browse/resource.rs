@@ -136,7 +136,7 @@ fn filters(document: &Value, operation: &Value, query: &[(String, String)]) -> S
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let searches = if search_fields.is_empty() {
+    let mut searches = if search_fields.is_empty() {
         String::new()
     } else {
         format!(
@@ -144,9 +144,40 @@ fn filters(document: &Value, operation: &Value, query: &[(String, String)]) -> S
             escape(&search_fields.join(", "))
         )
     };
+    let orderable = orderable(document, operation);
+    if !orderable.is_empty() {
+        searches.push_str(&format!(
+            "<p class=\"hint\" id=\"ordering-fields\">ordering by: {} (a <code>-</code> before a field for descending, commas between fields)</p>",
+            escape(&orderable.join(", "))
+        ));
+    }
     format!(
         "<details class=\"filters\" open><summary>Filters</summary><form id=\"filters\" data-role=\"filters\">\n{fields}<button type=\"submit\">Apply</button> <a href=\"?\" id=\"clear-filters\">Clear</a></form>{searches}</details>\n"
     )
+}
+
+/// The scalar fields of a list's records: what `ordering` takes.
+fn orderable<'d>(document: &'d Value, operation: &'d Value) -> Vec<&'d str> {
+    let items = &operation["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        ["results"]["items"];
+    let record = resolve(document, items);
+    record["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, schema)| {
+            let kinds: Vec<&str> = match &schema["type"] {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(types) => types.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            kinds
+                .iter()
+                .any(|k| matches!(*k, "string" | "integer" | "number" | "boolean"))
+                && !kinds.iter().any(|k| matches!(*k, "object" | "array"))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
 }
 
 /// Previous and next links and the position in the list.
