@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tools the browser and API-description tests drive, installed when absent: Debian's
-# Chromium, Node.js with playwright-core (tests/browser), and openapi-spec-validator in
-# .run/venv. Prints the settings the tests read.
+# Chromium, Node.js with playwright-core (tests/browser), and openapi-spec-validator and
+# schemathesis in .run/venv. Prints the settings the tests read.
 source "$(dirname "$0")/lib.sh"
 
 apt_install() {
@@ -23,10 +23,10 @@ if [ ! -f "$stamp" ] || ! cmp -s "$browser_dir/package-lock.json" "$stamp"; then
 fi
 
 venv="$RUN_DIR/venv"
-if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-  log "installing openapi-spec-validator into .run/venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==0.7.1"
+if [ ! -x "$venv/bin/openapi-spec-validator" ] || [ ! -x "$venv/bin/schemathesis" ]; then
+  log "installing openapi-spec-validator and schemathesis into .run/venv"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==0.7.1" "schemathesis==4.32.5"
 fi
 
 cat > "$RUN_DIR/tools.env" <<EOF

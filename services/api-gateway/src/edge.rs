@@ -25,6 +25,29 @@ fn is_public(path: &str) -> bool {
         || !path.starts_with("/api")
 }
 
+/// The database keeps no NUL characters in text; they are refused at the door, not on write.
+pub const NUL_REFUSED: &str = "NUL characters (\\u0000, %00) are not accepted.";
+
+fn has_nul(text: &str) -> bool {
+    text.contains('\0') || text.to_ascii_lowercase().contains("%00")
+}
+
+/// Whether a JSON text holds a `\u0000` escape (an escaped backslash before `u0000` is not one).
+pub fn has_nul_escape(body: &[u8]) -> bool {
+    let mut backslashes = 0usize;
+    for (i, byte) in body.iter().enumerate() {
+        if *byte == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if backslashes % 2 == 1 && body[i..].starts_with(b"u0000") {
+            return true;
+        }
+        backslashes = 0;
+    }
+    body.contains(&0)
+}
+
 fn seconds(ms: f64) -> u64 {
     (ms / 1000.0).ceil().max(0.0) as u64
 }
@@ -83,8 +106,24 @@ pub async fn edge<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    if has_nul(req.query_string()) || has_nul(req.path()) {
+        return Ok(reject(req, ApiError::BadRequest(NUL_REFUSED.into()), None));
+    }
+    // A body announced too big is refused before it is read.
+    let limit = req
+        .app_data::<web::Data<Gateway>>()
+        .map(|g| g.max_body_bytes)
+        .unwrap_or(usize::MAX);
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > limit) {
+        return Ok(reject(req, ApiError::PayloadTooLarge, None));
+    }
     if is_public(req.path()) || !browse::wants_html(req.request()) {
-        return guard(req, next).await;
+        return guard(req, next).await.map(in_error_shape);
     }
     let Some(gateway) = req.app_data::<web::Data<Gateway>>().cloned() else {
         return guard(req, next).await;
@@ -118,6 +157,28 @@ pub async fn edge<B: MessageBody + 'static>(
         page.headers_mut().insert(name, value);
     }
     Ok(ServiceResponse::new(http_request, page).map_into_right_body())
+}
+
+/// The framework's own refusals (a body that cannot be read, say) in the API error shape.
+fn in_error_shape<B>(response: ServiceResponse<EitherBody<B>>) -> ServiceResponse<EitherBody<B>> {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let error = match status.as_u16() {
+        400 => ApiError::BadRequest("The request could not be read.".into()),
+        404 => ApiError::not_found(),
+        413 => ApiError::PayloadTooLarge,
+        500.. => ApiError::internal("unshaped server error"),
+        _ => return response,
+    };
+    let (request, _) = response.into_parts();
+    ServiceResponse::new(request, error.error_response()).map_into_right_body()
 }
 
 async fn guard<B: MessageBody + 'static>(
@@ -225,4 +286,18 @@ async fn guard<B: MessageBody + 'static>(
     let mut response = next.call(req).await?;
     headers.apply(response.headers_mut());
     Ok(response.map_into_left_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nul_escapes_but_not_escaped_backslashes() {
+        assert!(has_nul_escape(br#"{"name": "a\u0000b"}"#));
+        assert!(has_nul_escape(br#"{"name": "\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"name": "\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"name": "u0000 \u0041"}"#));
+        assert!(has_nul("search=%00") && has_nul("search=a%00b") && !has_nul("search=%0a"));
+    }
 }

@@ -42,6 +42,12 @@ impl From<GatewayError> for ApiError {
                 diesel::result::DatabaseErrorKind::ForeignKeyViolation,
                 _,
             )) => ApiError::Conflict("Still in use; remove what refers to it first.".into()),
+            // A NUL in a JSON string of the gateway's own resources: Postgres text cannot hold it.
+            GatewayError::Database(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("0x00") =>
+            {
+                ApiError::BadRequest(crate::edge::NUL_REFUSED.into())
+            }
             GatewayError::Database(e) => ApiError::internal(e),
             GatewayError::Invalid(message) => ApiError::BadRequest(message),
         }

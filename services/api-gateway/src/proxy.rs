@@ -48,6 +48,9 @@ pub async fn forward(
     if body.len() > gateway.max_body_bytes {
         return Err(ApiError::PayloadTooLarge);
     }
+    if crate::edge::has_nul_escape(&body) {
+        return Err(ApiError::BadRequest(crate::edge::NUL_REFUSED.into()));
+    }
     let mut url = format!("{upstream}{path}");
     if !req.query_string().is_empty() {
         url.push('?');

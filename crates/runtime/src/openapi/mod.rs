@@ -69,8 +69,9 @@ fn common_schemas() -> Map<String, Value> {
     schemas.insert(
         "Invalid".into(),
         json!({
-            "description": "Validation errors: messages by field, or for a bulk create an array aligned with the input ({} for good items)",
-            "oneOf": [
+            "description": "Validation errors: messages by field, or for a bulk create an array aligned with the input ({} for good items); a body or query that cannot be read at all gets the Error shape",
+            "anyOf": [
+                { "$ref": "#/components/schemas/Error" },
                 { "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } },
                 { "type": "array", "items": { "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } } }
             ]

@@ -247,6 +247,9 @@ impl Spec {
                         "400".into(),
                         response_of("Validation errors by field", "Invalid"),
                     );
+                    if base.contains('{') {
+                        responses.insert("404".into(), error_response("No such parent record"));
+                    }
                     let operation = json!({
                         "summary": format!("Create {} {noun}", article(noun)),
                         "tags": [tag],

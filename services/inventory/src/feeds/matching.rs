@@ -158,9 +158,14 @@ pub async fn pass(pool: &Pool) -> Result<(usize, bool), InventoryError> {
     Ok((taken, wrote))
 }
 
-/// Assets waiting for the matcher, shown with a feed sync's status.
-pub async fn pending(conn: &mut AsyncPgConnection) -> Result<i64, InventoryError> {
-    Ok(crate::db::schema::vulns_pending::table
+/// Assets of `orgs` waiting for the matcher, shown with a feed sync's status. The sync is the
+/// whole platform's, but the count is only ever of the caller's organizations: other tenants'
+/// assets are not theirs to count.
+pub async fn pending(conn: &mut AsyncPgConnection, orgs: &[i64]) -> Result<i64, InventoryError> {
+    use crate::db::schema::vulns_pending;
+    Ok(vulns_pending::table
+        .inner_join(assets::table.on(assets::id.eq(vulns_pending::asset_id)))
+        .filter(assets::organization_id.eq_any(orgs))
         .count()
         .get_result(conn)
         .await?)

@@ -286,7 +286,7 @@ async fn feed_sync(
     }
     let mut conn = context.pool.get().await.map_err(InventoryError::from)?;
     let sync = feed_syncs::request(&mut conn, "manual", Some(principal.uid)).await?;
-    let pending = crate::feeds::matching::pending(&mut conn).await?;
+    let pending = crate::feeds::matching::pending(&mut conn, &principal.orgs_with(VIEW)).await?;
     Ok(HttpResponse::Accepted().json(represent_sync(&sync, pending)))
 }
 
@@ -301,7 +301,7 @@ async fn feed_sync_status(
     let id: i64 = path.parse().map_err(|_| ApiError::not_found())?;
     let mut conn = context.pool.get().await.map_err(InventoryError::from)?;
     let sync = feed_syncs::get(&mut conn, id).await?;
-    let pending = crate::feeds::matching::pending(&mut conn).await?;
+    let pending = crate::feeds::matching::pending(&mut conn, &principal.orgs_with(VIEW)).await?;
     Ok(HttpResponse::Ok().json(represent_sync(&sync, pending)))
 }
 
