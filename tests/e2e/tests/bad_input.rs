@@ -31,7 +31,10 @@ async fn generated_requests_get_no_5xx_and_only_documented_answers() {
     let schemathesis = PathBuf::from(validator).with_file_name("schemathesis");
     let examples = std::env::var("RELIABILITY_EXAMPLES").unwrap_or_else(|_| "3".into());
     let reports = root().join("target/schemathesis");
+    std::fs::create_dir_all(&reports).unwrap();
     let output = tokio::process::Command::new(&schemathesis)
+        // Its own cache goes with the reports, not into the source tree.
+        .current_dir(&reports)
         .arg("run")
         .arg(root().join("docs/openapi.json"))
         .args(["--url", &format!("http://{}", stack.gateway.addr)])

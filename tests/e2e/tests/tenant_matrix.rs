@@ -595,7 +595,10 @@ async fn snapshot(stack: &Stack, document: &Value, ids: &Ids) -> BTreeMap<String
         let operation = &document["paths"][&template]["get"];
         let path = list_path(&fill(&template, ids).unwrap(), operation);
         let answer = call(stack, &stack.key, Method::GET, &path, None).await;
-        all.insert(path, json!({"status": answer.status, "body": steady(answer.body)}));
+        all.insert(
+            path,
+            json!({"status": answer.status, "body": steady(answer.body)}),
+        );
     }
     all
 }

@@ -71,7 +71,7 @@ pub const FEED_SYNC: Model = Model {
         Field::ro("kev_entries", Kind::Integer),
         Field::ro("errors", Kind::Models("FeedSyncError")),
         Field::ro("assets_pending", Kind::Integer)
-            .about("Assets waiting to be matched against the CVEs"),
+            .about("Assets of your organizations waiting to be matched against the CVEs"),
         Field::ro("started_at", Kind::DateTime).nullable(),
         Field::ro("finished_at", Kind::DateTime).nullable(),
         Field::ro("created_at", Kind::DateTime),
