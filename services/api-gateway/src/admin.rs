@@ -145,6 +145,15 @@ pub async fn create_key(
     let pepper = gateway
         .current_pepper()
         .ok_or_else(|| GatewayError::Invalid("no key pepper".into()))?;
+    let expires_at = match expires_in_days {
+        Some(days) => Some(
+            Duration::try_days(days)
+                .and_then(|d| Utc::now().checked_add_signed(d))
+                .filter(|at| *at > Utc::now())
+                .ok_or_else(|| GatewayError::Invalid("--expires-in-days is out of range".into()))?,
+        ),
+        None => None,
+    };
     let id = identity::insert_key(
         pool,
         NewKey {
@@ -156,7 +165,7 @@ pub async fn create_key(
             organization_id: org.id,
             role,
             scope,
-            expires_at: expires_in_days.map(|d| Utc::now() + Duration::days(d)),
+            expires_at,
         },
     )
     .await?;

@@ -32,6 +32,12 @@ fn responses(status: &str, description: &str, schema: Option<Value>) -> Map<Stri
         own["content"] = json_content(schema);
     }
     responses.insert(status.into(), own);
+    // Any request can be unreadable (a NUL character, a malformed query); operations that
+    // validate input say more.
+    responses.insert(
+        "400".into(),
+        response_of("The request cannot be read", "Invalid"),
+    );
     responses.insert(
         "401".into(),
         error_response("No key, or a key that is not valid"),

@@ -92,9 +92,17 @@ async fn list(
         status: f.status,
         vehicle_type: f.vehicle_type,
         assigned_to: f.assigned_to,
-        expiring_by: f
-            .expiring_within_days
-            .map(|days| today + chrono::Days::new(u64::from(days))),
+        // Past the last representable date is a bad filter, not an overflow.
+        expiring_by: match f.expiring_within_days {
+            Some(days) => Some(
+                today
+                    .checked_add_days(chrono::Days::new(u64::from(days)))
+                    .ok_or_else(|| {
+                        ApiError::field("expiring_within_days", "Ensure this value is smaller.")
+                    })?,
+            ),
+            None => None,
+        },
     };
     let orgs = principal.orgs_with("vehicles_view");
     let (count, rows) = repo::list(&context.pool, &orgs, &filter, &ordering, page).await?;
