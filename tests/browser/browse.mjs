@@ -148,6 +148,19 @@ async function main() {
     check(synced.includes("HTTP 202"), `sync answered: ${synced}`);
     step("sync");
 
+    // Profile → API keys: a key made from its page; the plaintext is shown once, in the answer.
+    await page.goto(`${base}/api/v1/api-keys/`);
+    await page.waitForSelector("body[data-page=resource] #f-create-name");
+    await page.fill("#f-create-name", "made in the browser");
+    await page.selectOption("#f-create-role", "readonly");
+    await page.click("#create button[type=submit]");
+    await page.waitForSelector("#flash");
+    const made = await page.textContent("#flash");
+    check(made.includes("HTTP 201") && made.includes("itdocs_live_"), `key create answered: ${made}`);
+    const keys = await page.$$eval("table.results tbody tr", (rows) => rows.map((r) => r.textContent));
+    check(keys.some((row) => row.includes("made in the browser")), `new key not listed: ${JSON.stringify(keys)}`);
+    step("key");
+
     // Swagger UI from the binary, on the merged description.
     await page.goto(`${base}/api/v1/docs/`);
     await page.waitForSelector(".opblock-summary-path", { timeout: 30000 });

@@ -71,7 +71,8 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
     assert_eq!(
         seen["steps"],
         json!([
-            "root", "shell", "assets", "filter", "create", "record", "retry", "sync", "swagger"
+            "root", "shell", "assets", "filter", "create", "record", "retry", "sync", "key",
+            "swagger"
         ])
     );
     assert_eq!(seen["outside"], json!([]));

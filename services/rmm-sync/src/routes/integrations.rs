@@ -140,7 +140,7 @@ async fn authorize(
         if let Err(e) = policy.check_url(base).await {
             return Err(ApiError::field(
                 "base_url",
-                format!("This address cannot be used: {e}."),
+                format!("This address cannot be used: {e}"),
             ));
         }
     }
