@@ -2,8 +2,11 @@
 //! a browser (content negotiation), `/api/v1/openapi.json` merged from the services, and
 //! Swagger UI at `/api/v1/docs/`. Every script and style is served from the binary.
 
+mod actions;
 pub mod description;
 mod forms;
+mod json_html;
+mod listing;
 mod page;
 mod resource;
 

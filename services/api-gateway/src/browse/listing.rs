@@ -1,0 +1,224 @@
+//! A list's page furniture: the filter form, the pagination and the results table.
+
+use serde_json::{Map, Value};
+
+use super::actions::actions;
+use super::description::resolve;
+use super::json_html::api_link;
+use super::page::escape;
+
+/// The filter form of a list: every query parameter of its `GET` but the page number.
+pub(super) fn filters(document: &Value, operation: &Value, query: &[(String, String)]) -> String {
+    let mut fields = String::new();
+    for parameter in operation["parameters"].as_array().into_iter().flatten() {
+        let parameter = resolve(document, parameter);
+        if parameter["in"] != "query" || parameter["name"] == "page" {
+            continue;
+        }
+        let Some(name) = parameter["name"].as_str() else {
+            continue;
+        };
+        let current = query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        let schema = &parameter["schema"];
+        let id = format!("q-{}", escape(name));
+        let control = if let Some(choices) = schema["enum"].as_array() {
+            let mut options = String::from("<option value=\"\">any</option>");
+            for choice in choices.iter().filter_map(Value::as_str) {
+                let mark = if choice == current { " selected" } else { "" };
+                options.push_str(&format!("<option{mark}>{}</option>", escape(choice)));
+            }
+            format!(
+                "<select id=\"{id}\" name=\"{}\">{options}</select>",
+                escape(name)
+            )
+        } else if schema["type"] == "boolean" {
+            let mark = |b: &str| if current == b { " selected" } else { "" };
+            format!(
+                "<select id=\"{id}\" name=\"{}\"><option value=\"\">any</option><option{}>true</option><option{}>false</option></select>",
+                escape(name),
+                mark("true"),
+                mark("false")
+            )
+        } else {
+            format!(
+                "<input id=\"{id}\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(current)
+            )
+        };
+        let title = parameter["description"].as_str().unwrap_or_default();
+        fields.push_str(&format!(
+            "<div class=\"field\" title=\"{}\"><label for=\"{id}\">{}</label>{control}</div>\n",
+            escape(title),
+            escape(name)
+        ));
+    }
+    let search_fields: Vec<&str> = operation["x-search-fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut searches = if search_fields.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"hint\">search looks in: {}</p>",
+            escape(&search_fields.join(", "))
+        )
+    };
+    let orderable = orderable(document, operation);
+    if !orderable.is_empty() {
+        searches.push_str(&format!(
+            "<p class=\"hint\" id=\"ordering-fields\">ordering by: {} (a <code>-</code> before a field for descending, commas between fields)</p>",
+            escape(&orderable.join(", "))
+        ));
+    }
+    format!(
+        "<details class=\"filters\" open><summary>Filters</summary><form id=\"filters\" data-role=\"filters\">\n{fields}<button type=\"submit\">Apply</button> <a href=\"?\" id=\"clear-filters\">Clear</a></form>{searches}</details>\n"
+    )
+}
+
+/// The scalar fields of a list's records: what `ordering` takes.
+pub(super) fn orderable<'d>(document: &'d Value, operation: &'d Value) -> Vec<&'d str> {
+    let items = &operation["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        ["results"]["items"];
+    let record = resolve(document, items);
+    record["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, schema)| {
+            let kinds: Vec<&str> = match &schema["type"] {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(types) => types.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            kinds
+                .iter()
+                .any(|k| matches!(*k, "string" | "integer" | "number" | "boolean"))
+                && !kinds.iter().any(|k| matches!(*k, "object" | "array"))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// Previous and next links and the position in the list.
+pub(super) fn pagination(page: &Map<String, Value>, query: &[(String, String)]) -> String {
+    let link =
+        |key: &str, label: &str| match page.get(key).and_then(Value::as_str).and_then(api_link) {
+            Some(href) => format!("<a rel=\"{key}\" href=\"{}\">{label}</a>", escape(&href)),
+            None => format!("<span class=\"off\">{label}</span>"),
+        };
+    let count = page.get("count").and_then(Value::as_u64).unwrap_or(0);
+    let number = query
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .unwrap_or(1);
+    format!(
+        "<nav class=\"pages\">{} <span>page {number} · {count} in all</span> {}</nav>\n",
+        link("previous", "« previous"),
+        link("next", "next »")
+    )
+}
+
+/// Columns shown first in a results table, when a record has them.
+const LEADING_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "title",
+    "hostname",
+    "event",
+    "cve_id",
+    "status",
+    "asset_type",
+    "vehicle_type",
+    "monitor_type",
+    "provider",
+    "severity",
+    "username",
+    "prefix",
+    "role",
+    "action",
+    "serial_number",
+    "url",
+    "organization_name",
+    "created_at",
+];
+
+/// A table of the results: the first scalar columns, the id linked, and per-row actions.
+pub(super) fn table(
+    document: &Value,
+    results: &[Value],
+    item_template: Option<&str>,
+    base: &str,
+) -> String {
+    let Some(first) = results.first().and_then(Value::as_object) else {
+        return "<p class=\"empty\">No results.</p>\n".into();
+    };
+    // The telling fields first (answers list their keys alphabetically), then other scalars.
+    let scalar = |key: &str| {
+        first
+            .get(key)
+            .is_some_and(|v| !matches!(v, Value::Object(_) | Value::Array(_)))
+    };
+    let mut columns: Vec<&str> = LEADING_COLUMNS
+        .iter()
+        .copied()
+        .filter(|k| scalar(k))
+        .take(7)
+        .collect();
+    for key in first.keys() {
+        if columns.len() >= 5 {
+            break;
+        }
+        if scalar(key)
+            && !columns.contains(&key.as_str())
+            && !matches!(key.as_str(), "organization" | "notes" | "updated_at")
+        {
+            columns.push(key);
+        }
+    }
+    let mut html = String::from("<table class=\"results\"><thead><tr>");
+    for column in &columns {
+        html.push_str(&format!("<th>{}</th>", escape(column)));
+    }
+    if item_template.is_some() {
+        html.push_str("<th></th>");
+    }
+    html.push_str("</tr></thead><tbody>\n");
+    for row in results.iter().filter_map(Value::as_object) {
+        html.push_str("<tr>");
+        let id = row.get("id").map(|id| id.to_string());
+        for column in &columns {
+            let cell = match row.get(*column) {
+                Some(Value::String(s)) => escape(s),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => escape(&other.to_string()),
+            };
+            match (*column, &id, item_template) {
+                ("id", Some(id), Some(_)) => html.push_str(&format!(
+                    "<td><a href=\"{}{}/\">{cell}</a></td>",
+                    escape(base),
+                    escape(id)
+                )),
+                _ => html.push_str(&format!("<td>{cell}</td>")),
+            }
+        }
+        if let (Some(template), Some(id)) = (item_template, &id) {
+            let item = format!("{base}{id}/");
+            html.push_str(&format!(
+                "<td class=\"row-actions\">{}</td>",
+                actions(document, template, &item, true)
+            ));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody></table>\n");
+    html
+}
