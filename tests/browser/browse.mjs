@@ -107,7 +107,9 @@ async function main() {
     step("filter");
 
     // Back to the whole list, then a create through the form.
+    // The filtered page has a create form too: wait for the cleared page to be in place.
     await page.click("#clear-filters");
+    await page.waitForURL((url) => !url.search.includes("status="));
     await page.waitForSelector("#f-create-name");
     await page.fill("#f-create-name", "browser-made");
     await page.selectOption("#f-create-asset_type", "laptop");

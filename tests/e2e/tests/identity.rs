@@ -710,3 +710,45 @@ async fn a_custom_role_allows_exactly_its_permissions_and_changes_are_audited() 
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_are_paged_as_one_list_with_the_built_in_ones_first() {
+    let stack = Stack::start(false).await;
+    for i in 0..3 {
+        let role = stack
+            .post(
+                "/api/v1/roles/",
+                json!({"name": format!("custom-{i}"), "permissions": ["assets_view"], "organization": stack.org_id}),
+            )
+            .await;
+        assert_eq!(role.status(), 201);
+    }
+    let mut names = Vec::new();
+    for page in 1..=4 {
+        let body: Value = stack
+            .get(&format!("/api/v1/roles/?page_size=2&page={page}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["count"], 7, "page {page}: {body}");
+        assert_eq!(body["next"].is_null(), page == 4, "page {page}: {body}");
+        for role in body["results"].as_array().unwrap() {
+            names.push(role["name"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(
+        names,
+        [
+            "owner", "admin", "editor", "readonly", "custom-0", "custom-1", "custom-2"
+        ]
+    );
+    assert_eq!(
+        stack
+            .get("/api/v1/roles/?page_size=2&page=5")
+            .await
+            .status(),
+        404
+    );
+    stack.stop().await;
+}

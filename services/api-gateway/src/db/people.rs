@@ -186,10 +186,13 @@ pub async fn delete_membership(pool: &Pool, id: i64) -> Result<(), GatewayError>
 }
 
 /// Custom roles of `orgs` and the global ones.
+/// The custom roles of `orgs` (and the platform's), `limit` of them from `offset`, and how many
+/// there are in all.
 pub async fn list_roles(
     pool: &Pool,
     orgs: &[i64],
-    page: PageRequest,
+    offset: i64,
+    limit: i64,
 ) -> Result<(i64, Vec<RoleView>), GatewayError> {
     let mut conn = pool.get().await?;
     let build = || {
@@ -205,8 +208,8 @@ pub async fn list_roles(
     let rows = build()
         .order(roles::id.asc())
         .select(RoleView::as_select())
-        .offset(page.offset())
-        .limit(page.limit())
+        .offset(offset)
+        .limit(limit)
         .load(&mut conn)
         .await?;
     Ok((count, rows))

@@ -56,18 +56,29 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::from_request(&req)?;
     let orgs: Vec<i64> = principal.orgs.keys().copied().collect();
-    let (count, rows) = repo::list_roles(&gateway.context.pool, &orgs, page).await?;
-    let results: Vec<serde_json::Value> = rows.into_iter().map(|r| json!(r)).collect();
-    let mut page_body = Page::new(&req, page, count, results)?;
-    // The built-in roles head the first page.
-    if page.page == 1 {
-        let builtin = [Role::Owner, Role::Admin, Role::Editor, Role::ReadOnly].map(|r| {
+    // The built-in roles head the list, the custom ones follow: one list, paged as one.
+    let builtin: Vec<serde_json::Value> = [Role::Owner, Role::Admin, Role::Editor, Role::ReadOnly]
+        .map(|r| {
             json!({"id": null, "name": r.name(), "builtin": true, "organization": null, "permissions": r.permissions()})
-        });
-        page_body.results.splice(0..0, builtin);
-        page_body.count += 4;
-    }
-    Ok(HttpResponse::Ok().json(page_body))
+        })
+        .into();
+    let fixed = builtin.len() as i64;
+    let (start, end) = (page.offset(), page.offset().saturating_add(page.limit()));
+    let shown_builtin = (end.min(fixed) - start).max(0);
+    let (custom, rows) = repo::list_roles(
+        &gateway.context.pool,
+        &orgs,
+        (start - fixed).max(0),
+        page.limit() - shown_builtin,
+    )
+    .await?;
+    let mut results: Vec<serde_json::Value> = builtin
+        .into_iter()
+        .skip(usize::try_from(start).unwrap_or(usize::MAX))
+        .take(usize::try_from(shown_builtin).unwrap_or(0))
+        .collect();
+    results.extend(rows.into_iter().map(|r| json!(r)));
+    Ok(HttpResponse::Ok().json(Page::new(&req, page, custom + fixed, results)?))
 }
 
 fn validate_permissions(permissions: &[String]) -> Result<(), ApiError> {
@@ -260,9 +271,8 @@ pub fn openapi(spec: &mut Spec) {
             Action::new("get", "/api/v1/roles/", "List roles")
                 .answers(
                     "200",
-                    "The custom roles of the organizations the key reaches and the global ones; \
-                     the first page also starts with the four built-in roles (besides page_size \
-                     custom ones), and only its `count` includes them",
+                    "The four built-in roles first, then the custom roles of the organizations \
+                     the key reaches and the global ones, paged as one list",
                 )
                 .returns_schema(page),
         ));
