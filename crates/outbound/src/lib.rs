@@ -32,7 +32,7 @@ pub fn client_with(
 ) -> Result<reqwest::Client, OutboundError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let redirects = if follow_redirects {
-        reqwest::redirect::Policy::limited(5)
+        guarded_redirects(policy.clone())
     } else {
         reqwest::redirect::Policy::none()
     };
@@ -46,6 +46,32 @@ pub fn client_with(
         .dns_resolver(Arc::new(resolver::GuardedResolver::new(policy)))
         .build()
         .map_err(|e| OutboundError::Client(e.to_string()))
+}
+
+/// At most 5 redirects, to http or https only, and never to an address the policy refuses.
+/// A name is checked by the guarded resolver when connecting; an address written in the URL
+/// (`http://169.254.169.254/`) never reaches a resolver, so it is checked here.
+fn guarded_redirects(policy: Arc<Policy>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            return attempt.error("too many redirects");
+        }
+        let url = attempt.url();
+        if !matches!(url.scheme(), "http" | "https") {
+            return attempt.error(OutboundError::InvalidUrl);
+        }
+        let address = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        match address {
+            Some(ip) if !policy.permits(ip) => {
+                attempt.error(OutboundError::Blocked(ip.to_string()))
+            }
+            _ => attempt.follow(),
+        }
+    })
 }
 
 #[cfg(test)]
