@@ -56,8 +56,13 @@ async function launch() {
   const browser = await chromium.connectOverCDP(endpoint);
   const stop = async () => {
     await browser.close().catch(() => {});
-    child.kill("SIGKILL");
-    rmSync(profile, { recursive: true, force: true });
+    // The profile is removed once Chromium has really gone (it writes to it until then).
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   return { browser, stop };
 }
