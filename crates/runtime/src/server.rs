@@ -209,6 +209,8 @@ pub async fn start(def: &ServiceDef, settings: Settings) -> Result<Running, Star
     })
     .disable_signals()
     .shutdown_timeout(10)
+    // Longer than the gateway keeps an idle connection to a service (30 s).
+    .keep_alive(Duration::from_secs(75))
     .bind(context.settings.listen(def.service))
     .map_err(|e| {
         StartError(format!(

@@ -88,10 +88,30 @@ pub async fn forward(
             outbound = outbound.header(*name, value.as_bytes());
         }
     }
-    let response = outbound.body(body).send().await.map_err(|error| {
-        tracing::warn!(%error, %resource, "upstream unreachable");
-        ApiError::BadGateway
-    })?;
+    // A connection the service closed as the request went out is tried once more on a fresh
+    // one, for methods that may be repeated.
+    let retry = matches!(req.method().as_str(), "GET" | "HEAD" | "PUT" | "DELETE")
+        .then(|| outbound.try_clone())
+        .flatten();
+    let response = match outbound.body(body.clone()).send().await {
+        Ok(response) => response,
+        Err(error) if retry.is_some() && error.is_request() && !error.is_timeout() => {
+            tracing::info!(%error, %resource, "upstream connection lost; retrying once");
+            retry
+                .map(|again| again.body(body))
+                .ok_or(ApiError::BadGateway)?
+                .send()
+                .await
+                .map_err(|error| {
+                    tracing::warn!(%error, %resource, "upstream unreachable");
+                    ApiError::BadGateway
+                })?
+        }
+        Err(error) => {
+            tracing::warn!(%error, %resource, "upstream unreachable");
+            return Err(ApiError::BadGateway);
+        }
+    };
     let status =
         StatusCode::from_u16(response.status().as_u16()).map_err(|_| ApiError::BadGateway)?;
     let mut reply = HttpResponse::build(status);

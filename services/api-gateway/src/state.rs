@@ -90,6 +90,9 @@ impl Gateway {
         let version = settings.gateway.key_pepper_version;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
+            // Idle connections are dropped before the services close them (their keep-alive is
+            // 75 s), so a request never goes out on a connection the service is closing.
+            .pool_idle_timeout(std::time::Duration::from_secs(30))
             .timeout(std::time::Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
