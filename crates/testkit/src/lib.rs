@@ -10,6 +10,7 @@ mod proxy;
 mod pwned;
 mod receiver;
 pub mod rmm_platforms;
+pub mod routes;
 mod settings;
 mod tls_server;
 

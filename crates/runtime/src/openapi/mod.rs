@@ -131,3 +131,14 @@ pub fn operations(document: &Value) -> Vec<(String, String)> {
     operations.sort();
     operations
 }
+
+/// The schema names a document refers to (`#/components/schemas/…`) but does not define.
+pub fn unresolved_references(document: &Value) -> Vec<String> {
+    let text = document.to_string();
+    text.split("\"#/components/schemas/")
+        .skip(1)
+        .filter_map(|part| part.split('"').next())
+        .filter(|name| document["components"]["schemas"].get(*name).is_none())
+        .map(str::to_string)
+        .collect()
+}
