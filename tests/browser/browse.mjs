@@ -38,7 +38,8 @@ async function launch() {
       "--remote-debugging-port=0",
       "about:blank",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    // Its own process group, so the renderer and utility processes can be stopped with it.
+    { stdio: ["ignore", "ignore", "pipe"], detached: true },
   );
   const endpoint = await new Promise((resolve, reject) => {
     let seen = "";
@@ -55,14 +56,28 @@ async function launch() {
   });
   const browser = await chromium.connectOverCDP(endpoint);
   const stop = async () => {
-    await browser.close().catch(() => {});
-    // The profile is removed once Chromium has really gone (it writes to it until then).
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
+    // Browser.close lets Chromium shut its helpers down and flush the profile before it exits.
+    try {
+      const session = await browser.newBrowserCDPSession();
+      await session.send("Browser.close");
+    } catch {
+      // Already gone or no longer answering: the group kill below ends it.
     }
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    const running = () => child.exitCode === null && child.signalCode === null;
+    if (running()) await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // The whole group has exited.
+    }
+    if (running()) await exited;
+    // A helper still flushing its cache must not turn a passing run into a failure.
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 200 });
+    } catch (error) {
+      console.error(`profile ${profile} left behind: ${error.message}`);
+    }
   };
   return { browser, stop };
 }
