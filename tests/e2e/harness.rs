@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+pub mod processes;
+
 use api_gateway::RunningGateway;
 use clientstor_config::Service;
 use clientstor_runtime::Running;

@@ -6,6 +6,7 @@
 mod bus;
 mod database;
 pub mod feeds;
+pub mod private;
 mod proxy;
 mod pwned;
 mod receiver;
@@ -16,6 +17,7 @@ mod tls_server;
 
 pub use bus::TestBus;
 pub use database::{TestDb, admin_url, with_database};
+pub use private::{PrivatePostgres, PrivateRabbit, free_port};
 pub use proxy::FaultProxy;
 pub use pwned::PwnedServer;
 pub use receiver::{Received, Receiver, Reply};

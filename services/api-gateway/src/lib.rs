@@ -130,3 +130,25 @@ pub async fn start(settings: Settings) -> Result<RunningGateway, String> {
         tasks,
     })
 }
+
+/// `api-gateway serve`: telemetry, the gateway, and a graceful stop on SIGTERM or SIGINT.
+pub async fn serve(settings: Settings) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let _guard = match clientstor_telemetry::init("api-gateway", &settings.telemetry) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("api-gateway: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let running = match start(settings).await {
+        Ok(running) => running,
+        Err(error) => {
+            tracing::error!(%error, "start failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    clientstor_runtime::cli::shutdown_signal().await;
+    running.stop().await;
+    ExitCode::SUCCESS
+}

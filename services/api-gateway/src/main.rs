@@ -51,7 +51,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         match parsed.command {
-            Command::Serve => serve(settings).await,
+            Command::Serve => api_gateway::serve(settings).await,
             Command::Migrate => {
                 let url = settings.database_url(Service::Gateway).expose().to_string();
                 match clientstor_db::run_migrations(
@@ -105,24 +105,4 @@ fn main() -> ExitCode {
             Command::Openapi => ExitCode::SUCCESS,
         }
     })
-}
-
-async fn serve(settings: clientstor_config::Settings) -> ExitCode {
-    let _guard = match clientstor_telemetry::init("api-gateway", &settings.telemetry) {
-        Ok(guard) => guard,
-        Err(error) => {
-            eprintln!("api-gateway: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let running = match api_gateway::start(settings).await {
-        Ok(running) => running,
-        Err(error) => {
-            tracing::error!(%error, "start failed");
-            return ExitCode::FAILURE;
-        }
-    };
-    cli::shutdown_signal().await;
-    running.stop().await;
-    ExitCode::SUCCESS
 }
