@@ -17,7 +17,7 @@ test: ## Run the whole test suite against real Postgres, RabbitMQ and Redis
 lint: ## Check formatting and run clippy with warnings denied
 	@scripts/lint.sh
 
-reliability: ## The reliability suite's full profile (bad input, tenant isolation, outbound abuse, a receiver outage); see docs/RELIABILITY.md
+reliability: ## The reliability suite's full profile (bad input, tenant isolation, outbound abuse, receiver, broker, database and service outages, 5 minutes of load); see docs/RELIABILITY.md
 	@scripts/reliability.sh
 
 bench: ## Run the benchmarks (release build); results go to docs/BENCHMARKS.md

@@ -15,4 +15,6 @@ runuser -u postgres -- psql -qtA -c "SELECT datname FROM pg_database WHERE datna
 # Roles of the database-role isolation test, left behind the same way.
 runuser -u postgres -- psql -qtA -c "SELECT rolname FROM pg_roles WHERE rolname LIKE 'cstest\_%'" 2>/dev/null \
   | while read -r role; do [ -n "$role" ] && runuser -u postgres -- psql -q -c "DROP ROLE IF EXISTS \"$role\"" >/dev/null 2>&1 || true; done
+# The outage and load tests start the services' own binaries as processes.
+cargo build --bins --locked
 cargo nextest run --workspace --locked --profile ci "$@"

@@ -1,6 +1,6 @@
-//! The six services as processes of their own (the `clientstor-service` binary), for tests that
-//! kill a service with SIGKILL, restart it, or read its memory: configured through the
-//! environment as in production, with a demo organization, owner and key.
+//! The six services as processes of their own, started from their built binaries (`<binary>
+//! serve`, as in production), for tests that kill a service with SIGKILL, restart it, or read its
+//! memory: configured through the environment, with a demo organization, owner and key.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,24 @@ pub struct Infrastructure {
     pub queue_prefix: String,
 }
 
+/// The directory of the built service binaries: the profile directory of the running test
+/// (`target/<profile>/deps/<test>` → `target/<profile>`). `make test` and `make reliability`
+/// build them (`cargo build --bins`) before the tests.
+pub fn binaries() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    for service in Service::ALL {
+        assert!(
+            dir.join(service.binary()).is_file(),
+            "{} is missing from {}: build the services first (`cargo build --bins`, as \
+             scripts/test.sh does)",
+            service.binary(),
+            dir.display()
+        );
+    }
+    dir
+}
+
 struct Process {
     service: Service,
     /// The port `/readyz` answers on (the gateway's admin port).
@@ -29,7 +47,7 @@ struct Process {
 }
 
 pub struct ProcessStack {
-    binary: PathBuf,
+    binaries: PathBuf,
     vars: Vec<(String, String)>,
     processes: Vec<Process>,
     logs: PathBuf,
@@ -71,11 +89,10 @@ fn variable(key: &str) -> String {
 }
 
 impl ProcessStack {
-    /// Migrates every schema, starts the six services from `binary` (the test's
-    /// `CARGO_BIN_EXE_clientstor-service`), waits until each is ready, and makes the demo key.
-    /// `overrides` are settings for every service, e.g. `("webhooks.retry_schedule", "0,2s")`.
+    /// Migrates every schema, starts the six services from their binaries in [`binaries`],
+    /// waits until each is ready, and makes the demo key. `overrides` are settings for every
+    /// service, e.g. `("webhooks.retry_schedule", "0,2s")`.
     pub async fn start(
-        binary: &Path,
         infrastructure: &Infrastructure,
         overrides: &[(&str, &str)],
     ) -> ProcessStack {
@@ -136,7 +153,7 @@ impl ProcessStack {
         ));
         std::fs::create_dir_all(&logs).unwrap();
         let mut stack = ProcessStack {
-            binary: binary.to_path_buf(),
+            binaries: binaries(),
             vars: settings
                 .iter()
                 .map(|(k, v)| (variable(k), v.clone()))
@@ -178,7 +195,7 @@ impl ProcessStack {
     }
 
     fn spawn(&mut self, service: Service) {
-        let binary = self.binary.clone();
+        let binary = self.binaries.join(service.binary());
         let vars = self.vars.clone();
         let process = self.process(service);
         let log = std::fs::OpenOptions::new()
@@ -187,7 +204,7 @@ impl ProcessStack {
             .open(&process.log)
             .unwrap();
         let child = Command::new(binary)
-            .arg(service.binary())
+            .arg("serve")
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(vars)

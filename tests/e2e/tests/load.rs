@@ -10,7 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -155,7 +154,6 @@ async fn mixed_load_through_the_gateway_has_no_errors_and_flat_memory() {
         queue_prefix: bus.queue_prefix.clone(),
     };
     let stack = ProcessStack::start(
-        Path::new(env!("CARGO_BIN_EXE_clientstor-service")),
         &infrastructure,
         &[
             ("gateway.rate_limit.per_minute", "100000000"),

@@ -14,7 +14,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -185,7 +184,6 @@ async fn broker_database_and_service_crashes_lose_nothing() {
     // Rate limits are not what this test tries; retries are shortened so that deliveries held
     // back by a fault are attempted again within the test's minutes.
     let mut stack = ProcessStack::start(
-        Path::new(env!("CARGO_BIN_EXE_clientstor-service")),
         &infrastructure,
         &[
             ("webhooks.retry_schedule", "0,1s,2s,4s,8s,16s,32s,64s"),
