@@ -30,6 +30,11 @@ pub struct Stack {
 
 /// Runs `api-gateway admin …` against a running gateway's database; returns the printed lines.
 pub async fn admin(gateway: &RunningGateway, args: &[&str]) -> Vec<String> {
+    admin_with(gateway.context.clone(), args).await
+}
+
+/// Runs `api-gateway admin …` with a gateway context (its database and settings).
+pub async fn admin_with(context: clientstor_runtime::Context, args: &[&str]) -> Vec<String> {
     use clap::Parser as _;
     #[derive(clap::Parser)]
     struct Cli {
@@ -39,8 +44,69 @@ pub async fn admin(gateway: &RunningGateway, args: &[&str]) -> Vec<String> {
     let command = Cli::try_parse_from(std::iter::once("admin").chain(args.iter().copied()))
         .unwrap()
         .command;
-    let state = api_gateway::Gateway::new(gateway.context.clone()).unwrap();
+    let state = api_gateway::Gateway::new(context).unwrap();
     api_gateway::admin::run(&state, command).await.unwrap()
+}
+
+/// The demo organization "Acme Corp" (`acme-corp`), its owner and an owner key, made with
+/// `api-gateway admin`; returns the key once the organization has reached, through the bus,
+/// the services that keep a copy of it.
+pub async fn demo_organization(context: clientstor_runtime::Context) -> String {
+    let database_url = context
+        .settings
+        .database_url(Service::Gateway)
+        .expose()
+        .to_string();
+    let mut key = String::new();
+    for args in [
+        &["org", "create", "--name", "Acme Corp"][..],
+        &["user", "create", "--email", "owner@acme.test"],
+        &[
+            "membership",
+            "create",
+            "--user",
+            "owner@acme.test",
+            "--org",
+            "acme-corp",
+            "--role",
+            "owner",
+        ],
+        &[
+            "key",
+            "create",
+            "--user",
+            "owner@acme.test",
+            "--org",
+            "acme-corp",
+        ],
+    ] {
+        let lines = admin_with(context.clone(), args).await;
+        key = lines.last().cloned().unwrap_or_default();
+    }
+    for schema in ["inventory", "webhooks", "rmm"] {
+        let sql =
+            format!("SELECT count(*) AS n FROM {schema}.organizations WHERE name = 'Acme Corp'");
+        poll_until(
+            "organization.created to reach the services",
+            Duration::from_secs(30),
+            || async { count_at(&database_url, &sql).await.filter(|n| *n > 0) },
+        )
+        .await;
+    }
+    key
+}
+
+/// The count a `SELECT count(*) AS n …` returns; `None` when the database cannot answer.
+pub async fn count_at(database_url: &str, sql: &str) -> Option<i64> {
+    use diesel_async::AsyncConnection as _;
+    let mut conn = diesel_async::AsyncPgConnection::establish(database_url)
+        .await
+        .ok()?;
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut conn)
+        .await
+        .ok()
+        .map(|c| c.n)
 }
 
 #[derive(diesel::QueryableByName)]
@@ -153,35 +219,7 @@ impl Stack {
             )
             .await;
         }
-        admin(&gateway, &["org", "create", "--name", "Acme Corp"]).await;
-        admin(&gateway, &["user", "create", "--email", "owner@acme.test"]).await;
-        admin(
-            &gateway,
-            &[
-                "membership",
-                "create",
-                "--user",
-                "owner@acme.test",
-                "--org",
-                "acme-corp",
-                "--role",
-                "owner",
-            ],
-        )
-        .await;
-        let lines = admin(
-            &gateway,
-            &[
-                "key",
-                "create",
-                "--user",
-                "owner@acme.test",
-                "--org",
-                "acme-corp",
-            ],
-        )
-        .await;
-        let key = lines.last().unwrap().clone();
+        let key = demo_organization(gateway.context.clone()).await;
         let mut conn = env.db.connect().await;
         let org_id =
             diesel::sql_query("SELECT id AS n FROM gateway.organizations WHERE slug = 'acme-corp'")
@@ -189,7 +227,7 @@ impl Stack {
                 .await
                 .unwrap()
                 .n;
-        let stack = Stack {
+        Stack {
             env,
             gateway,
             inventory,
@@ -201,20 +239,7 @@ impl Stack {
             org_id,
             http: reqwest::Client::new(),
             amqp_proxy,
-        };
-        // The organization's name reaches inventory and the dispatcher through the bus.
-        for schema in ["inventory", "webhooks", "rmm"] {
-            let sql = format!(
-                "SELECT count(*) AS n FROM {schema}.organizations WHERE name = 'Acme Corp'"
-            );
-            poll_until(
-                "organization.created to propagate",
-                Duration::from_secs(30),
-                || stack.count(&sql),
-            )
-            .await;
         }
-        stack
     }
 
     /// `Some(n)` when the query's count is positive.
@@ -223,12 +248,7 @@ impl Stack {
     }
 
     pub async fn count_all(&self, sql: &str) -> Option<i64> {
-        let mut conn = self.env.db.connect().await;
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut conn)
-            .await
-            .ok()
-            .map(|c| c.n)
+        count_at(&self.env.db.url, sql).await
     }
 
     pub fn url(&self, path: &str) -> String {

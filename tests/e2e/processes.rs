@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use clientstor_config::Service;
 use clientstor_testkit::{free_port, poll_until};
-use diesel::sql_types::BigInt;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// Where the services keep their data and exchange events.
 pub struct Infrastructure {
@@ -56,12 +54,6 @@ pub struct ProcessStack {
     pub key: String,
     pub http: reqwest::Client,
     database_url: String,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 fn migrations(service: Service) -> &'static clientstor_db::EmbeddedMigrations {
@@ -183,7 +175,14 @@ impl ProcessStack {
         for service in Service::ALL {
             stack.wait_ready(service, Duration::from_secs(60)).await;
         }
-        stack.key = stack.demo_key(&settings).await;
+        let pairs: Vec<(&str, &str)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let gateway_settings =
+            clientstor_config::load_from(Service::Gateway, &BTreeMap::new(), &pairs).unwrap();
+        let context = clientstor_runtime::Context::new(Service::Gateway, gateway_settings).unwrap();
+        stack.key = crate::demo_organization(context).await;
         stack
     }
 
@@ -302,76 +301,10 @@ impl ProcessStack {
         format!("{}{path}", self.gateway)
     }
 
-    /// The organization, owner and key, made with `api-gateway admin` against the database;
-    /// returns once the organization has reached the services that keep a copy.
-    async fn demo_key(&self, settings: &[(String, String)]) -> String {
-        let pairs: Vec<(&str, &str)> = settings
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let settings =
-            clientstor_config::load_from(Service::Gateway, &BTreeMap::new(), &pairs).unwrap();
-        let context = clientstor_runtime::Context::new(Service::Gateway, settings).unwrap();
-        let gateway = api_gateway::Gateway::new(context).unwrap();
-        let mut key = String::new();
-        for args in [
-            &["org", "create", "--name", "Acme Corp"][..],
-            &["user", "create", "--email", "owner@acme.test"],
-            &[
-                "membership",
-                "create",
-                "--user",
-                "owner@acme.test",
-                "--org",
-                "acme-corp",
-                "--role",
-                "owner",
-            ],
-            &[
-                "key",
-                "create",
-                "--user",
-                "owner@acme.test",
-                "--org",
-                "acme-corp",
-            ],
-        ] {
-            use clap::Parser as _;
-            #[derive(clap::Parser)]
-            struct Cli {
-                #[command(subcommand)]
-                command: api_gateway::admin::AdminCommand,
-            }
-            let command = Cli::try_parse_from(std::iter::once("admin").chain(args.iter().copied()))
-                .unwrap()
-                .command;
-            let lines = api_gateway::admin::run(&gateway, command).await.unwrap();
-            key = lines.last().cloned().unwrap_or_default();
-        }
-        for schema in ["inventory", "webhooks", "rmm"] {
-            let sql = format!(
-                "SELECT count(*) AS n FROM {schema}.organizations WHERE name = 'Acme Corp'"
-            );
-            poll_until(
-                "organization.created to reach the services",
-                Duration::from_secs(30),
-                || self.count(&sql),
-            )
-            .await;
-        }
-        key
-    }
-
     /// `Some(n)` when the query's count is positive (`None` also when the database is down).
     pub async fn count(&self, sql: &str) -> Option<i64> {
-        let mut conn = AsyncPgConnection::establish(&self.database_url)
+        crate::count_at(&self.database_url, sql)
             .await
-            .ok()?;
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut conn)
-            .await
-            .ok()
-            .map(|c| c.n)
             .filter(|n| *n > 0)
     }
 }
@@ -384,6 +317,11 @@ impl Drop for ProcessStack {
                 let _ = child.wait();
             }
         }
-        let _ = std::fs::remove_dir_all(&self.logs);
+        // A failing test keeps the services' logs for a look.
+        if std::thread::panicking() {
+            eprintln!("the services' logs are kept in {}", self.logs.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.logs);
+        }
     }
 }

@@ -382,7 +382,7 @@ pub async fn list(
         false
     } else {
         let size = cache
-            .size(format!("{version}|{orgs:?}"), async {
+            .size(format!("{orgs:?}"), version, async {
                 let n: i64 = assets::table
                     .filter(assets::organization_id.eq_any(orgs))
                     .count()
@@ -393,14 +393,14 @@ pub async fn list(
             .await?;
         size <= scan_reach
     };
-    let key = format!(
-        "{version}|{orgs:?}|{filter:?}|{ordering:?}|{}|{}",
+    let question = format!(
+        "{orgs:?}|{filter:?}|{ordering:?}|{}|{}",
         page.offset(),
         page.limit()
     );
     let mut computed = None;
     let answer = cache
-        .answer(key, async {
+        .answer(question, version, async {
             let count: i64 = filtered(orgs, filter, scan)
                 .count()
                 .get_result(&mut conn)

@@ -4,6 +4,10 @@
 //! it covers has changed. Rows are always read fresh by id; only the expensive parts, counting
 //! and finding the page, are saved. Concurrent requests for the same answer wait for one
 //! computation instead of each running it.
+//!
+//! One entry per question, holding the version it was answered at: a newer version replaces it.
+//! (Keyed by question and version, a steady stream of writes filled the cache with answers no
+//! one could ask for again, and the service's memory grew with every write.)
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,8 +30,8 @@ pub struct Answer {
 /// One per worker; cheap to clone.
 #[derive(Clone)]
 pub struct ListCache {
-    answers: moka::future::Cache<String, Answer>,
-    sizes: moka::future::Cache<String, i64>,
+    answers: moka::future::Cache<String, (i64, Answer)>,
+    sizes: moka::future::Cache<String, (i64, i64)>,
 }
 
 impl Default for ListCache {
@@ -45,27 +49,64 @@ impl Default for ListCache {
     }
 }
 
+/// The value saved for `question` if it was answered at `version`, else `compute`'s, which
+/// replaces it. Calls for one question run one after the other, so concurrent requests wait for
+/// one computation and then find its answer.
+async fn answered<V, F>(
+    cache: &moka::future::Cache<String, (i64, V)>,
+    question: String,
+    version: i64,
+    compute: F,
+) -> Result<V, InventoryError>
+where
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = Result<V, InventoryError>>,
+{
+    use moka::ops::compute::{CompResult, Op};
+    let result = cache
+        .entry(question)
+        .and_try_compute_with(|saved| async move {
+            if saved.is_some_and(|entry| entry.value().0 == version) {
+                return Ok::<_, InventoryError>(Op::Nop);
+            }
+            Ok(Op::Put((version, compute.await?)))
+        })
+        .await?;
+    match result {
+        CompResult::Unchanged(entry)
+        | CompResult::Inserted(entry)
+        | CompResult::ReplacedWith(entry) => Ok(entry.into_value().1),
+        CompResult::StillNone(_) | CompResult::Removed(_) => Err(InventoryError::Unavailable(
+            "list cache: no answer after computing one".into(),
+        )),
+    }
+}
+
 impl ListCache {
-    /// The answer saved under `key` (which includes the data version), or `compute`'s.
-    pub async fn answer<F>(&self, key: String, compute: F) -> Result<Answer, InventoryError>
+    /// The answer to `question` (filters, ordering, page, organizations) at `version`.
+    pub async fn answer<F>(
+        &self,
+        question: String,
+        version: i64,
+        compute: F,
+    ) -> Result<Answer, InventoryError>
     where
         F: Future<Output = Result<Answer, InventoryError>>,
     {
-        self.answers
-            .try_get_with(key, compute)
-            .await
-            .map_err(InventoryError::Shared)
+        answered(&self.answers, question, version, compute).await
     }
 
-    /// How many assets the organizations hold, under the same versioning.
-    pub async fn size<F>(&self, key: String, compute: F) -> Result<i64, InventoryError>
+    /// How many assets the organizations (`question`) hold at `version`.
+    pub async fn size<F>(
+        &self,
+        question: String,
+        version: i64,
+        compute: F,
+    ) -> Result<i64, InventoryError>
     where
         F: Future<Output = Result<i64, InventoryError>>,
     {
-        self.sizes
-            .try_get_with(key, compute)
-            .await
-            .map_err(InventoryError::Shared)
+        answered(&self.sizes, question, version, compute).await
     }
 }
 
