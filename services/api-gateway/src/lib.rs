@@ -95,6 +95,10 @@ pub async fn start(settings: Settings) -> Result<RunningGateway, String> {
     })
     .disable_signals()
     .shutdown_timeout(10)
+    // Longer than the idle timeouts of common HTTP clients (90 s in reqwest and Go), so that a
+    // client closes an idle connection before the gateway does: otherwise a request sent on a
+    // connection the gateway is closing at that moment is lost to the client.
+    .keep_alive(Duration::from_secs(120))
     .bind(&context.settings.gateway.listen)
     .map_err(|e| bind_error(&context.settings.gateway.listen, e))?;
     let admin = HttpServer::new(move || {

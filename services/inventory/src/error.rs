@@ -8,6 +8,9 @@ pub enum InventoryError {
     Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+    /// An error of a computation shared by concurrent requests.
+    #[error("{0}")]
+    Shared(std::sync::Arc<InventoryError>),
 }
 
 impl From<clientstor_db::PoolError> for InventoryError {
@@ -36,6 +39,13 @@ impl From<InventoryError> for ApiError {
                 ApiError::field(&field, "A record with this value already exists.")
             }
             InventoryError::Database(e) => ApiError::internal(e),
+            InventoryError::Shared(e) => match &*e {
+                InventoryError::Unavailable(cause) => {
+                    tracing::warn!(%cause, "database unavailable");
+                    ApiError::Unavailable
+                }
+                other => ApiError::internal(other),
+            },
         }
     }
 }

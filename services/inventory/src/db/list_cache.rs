@@ -5,9 +5,10 @@
 //! and finding the page, are saved. Concurrent requests for the same answer wait for one
 //! computation instead of each running it.
 //!
-//! One entry per question, holding the version it was answered at: a newer version replaces it.
-//! (Keyed by question and version, a steady stream of writes filled the cache with answers no
-//! one could ask for again, and the service's memory grew with every write.)
+//! The latest answer to each question is kept with the version it was answered at, and a newer
+//! version replaces it. (Keyed by question and version, a steady stream of writes filled the
+//! cache with answers no one could ask for again, and the service's memory grew with every
+//! write.) Only computations of the last seconds are kept by version, to be shared.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ use crate::error::InventoryError;
 
 const CAPACITY: u64 = 10_000;
 const TIME_TO_LIVE: Duration = Duration::from_secs(600);
+/// How long a computation is kept for requests asking the same question at the same version.
+const SHARED_FOR: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -27,58 +30,63 @@ pub struct Answer {
     pub ids: Arc<Vec<i64>>,
 }
 
+/// Answers to one kind of question.
+#[derive(Clone)]
+struct Answers<V: Clone + Send + Sync + 'static> {
+    /// Per question: the version it was last answered at, and the answer.
+    latest: moka::future::Cache<String, (i64, V)>,
+    /// Per version and question, for a few seconds: computations that concurrent requests share.
+    computing: moka::future::Cache<String, V>,
+}
+
+impl<V: Clone + Send + Sync + 'static> Answers<V> {
+    fn new() -> Self {
+        Self {
+            latest: moka::future::Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(TIME_TO_LIVE)
+                .build(),
+            computing: moka::future::Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(SHARED_FOR)
+                .build(),
+        }
+    }
+
+    /// The answer to `question` at `version`: the saved one if it is of that version, else
+    /// `compute`'s (or that of a concurrent request computing the same), which is then saved.
+    async fn get<F>(&self, question: String, version: i64, compute: F) -> Result<V, InventoryError>
+    where
+        F: Future<Output = Result<V, InventoryError>>,
+    {
+        if let Some((saved, value)) = self.latest.get(&question).await
+            && saved == version
+        {
+            return Ok(value);
+        }
+        let value = self
+            .computing
+            .try_get_with(format!("{version}|{question}"), compute)
+            .await
+            .map_err(InventoryError::Shared)?;
+        self.latest.insert(question, (version, value.clone())).await;
+        Ok(value)
+    }
+}
+
 /// One per worker; cheap to clone.
 #[derive(Clone)]
 pub struct ListCache {
-    answers: moka::future::Cache<String, (i64, Answer)>,
-    sizes: moka::future::Cache<String, (i64, i64)>,
+    answers: Answers<Answer>,
+    sizes: Answers<i64>,
 }
 
 impl Default for ListCache {
     fn default() -> Self {
         Self {
-            answers: moka::future::Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(TIME_TO_LIVE)
-                .build(),
-            sizes: moka::future::Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(TIME_TO_LIVE)
-                .build(),
+            answers: Answers::new(),
+            sizes: Answers::new(),
         }
-    }
-}
-
-/// The value saved for `question` if it was answered at `version`, else `compute`'s, which
-/// replaces it. Calls for one question run one after the other, so concurrent requests wait for
-/// one computation and then find its answer.
-async fn answered<V, F>(
-    cache: &moka::future::Cache<String, (i64, V)>,
-    question: String,
-    version: i64,
-    compute: F,
-) -> Result<V, InventoryError>
-where
-    V: Clone + Send + Sync + 'static,
-    F: Future<Output = Result<V, InventoryError>>,
-{
-    use moka::ops::compute::{CompResult, Op};
-    let result = cache
-        .entry(question)
-        .and_try_compute_with(|saved| async move {
-            if saved.is_some_and(|entry| entry.value().0 == version) {
-                return Ok::<_, InventoryError>(Op::Nop);
-            }
-            Ok(Op::Put((version, compute.await?)))
-        })
-        .await?;
-    match result {
-        CompResult::Unchanged(entry)
-        | CompResult::Inserted(entry)
-        | CompResult::ReplacedWith(entry) => Ok(entry.into_value().1),
-        CompResult::StillNone(_) | CompResult::Removed(_) => Err(InventoryError::Unavailable(
-            "list cache: no answer after computing one".into(),
-        )),
     }
 }
 
@@ -93,7 +101,7 @@ impl ListCache {
     where
         F: Future<Output = Result<Answer, InventoryError>>,
     {
-        answered(&self.answers, question, version, compute).await
+        self.answers.get(question, version, compute).await
     }
 
     /// How many assets the organizations (`question`) hold at `version`.
@@ -106,7 +114,7 @@ impl ListCache {
     where
         F: Future<Output = Result<i64, InventoryError>>,
     {
-        answered(&self.sizes, question, version, compute).await
+        self.sizes.get(question, version, compute).await
     }
 }
 
