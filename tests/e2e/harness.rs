@@ -28,6 +28,15 @@ pub struct Stack {
     pub amqp_proxy: Option<FaultProxy>,
 }
 
+/// A whole number from the environment (a test's size, e.g. `RELIABILITY_LOAD_SECONDS`), or
+/// `default` when unset or not a number.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Runs `api-gateway admin …` against a running gateway's database; returns the printed lines.
 pub async fn admin(gateway: &RunningGateway, args: &[&str]) -> Vec<String> {
     admin_with(gateway.context.clone(), args).await

@@ -9,16 +9,13 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use clientstor_e2e::Stack;
+use clientstor_e2e::{Stack, env_number};
 use clientstor_testkit::Receiver;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_failing_for_a_while_loses_no_event() {
-    let outage: u64 = std::env::var("RELIABILITY_OUTAGE_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(15);
+    let outage = env_number("RELIABILITY_OUTAGE_SECONDS", 15);
     let stack = Stack::start_with(&[
         ("webhooks.retry_schedule", "0,2s,4s,8s,16s,32s,64s"),
         ("gateway.rate_limit.per_minute", "100000000"),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clientstor_config::Service;
+use clientstor_e2e::env_number;
 use clientstor_e2e::processes::{Infrastructure, ProcessStack};
 use clientstor_testkit::{TestBus, TestDb};
 use reqwest::Method;
@@ -137,14 +138,8 @@ fn memory(stack: &ProcessStack) -> BTreeMap<&'static str, u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_load_through_the_gateway_has_no_errors_and_flat_memory() {
-    let setting = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default)
-    };
-    let seconds = setting("RELIABILITY_LOAD_SECONDS", 20);
-    let workers = setting("RELIABILITY_LOAD_WORKERS", 16);
+    let seconds = env_number("RELIABILITY_LOAD_SECONDS", 20);
+    let workers = env_number("RELIABILITY_LOAD_WORKERS", 16);
     let db = TestDb::new(&[]).await;
     let bus = TestBus::new();
     let infrastructure = Infrastructure {

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clientstor_config::Service;
+use clientstor_e2e::env_number;
 use clientstor_e2e::processes::{Infrastructure, ProcessStack};
 use clientstor_testkit::{PrivatePostgres, PrivateRabbit, Receiver};
 use serde_json::{Value, json};
@@ -163,16 +164,38 @@ async fn all_ready(stack: &ProcessStack, since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
 
+/// Takes a dependency away for `hold` seconds (`stop`) and brings it back (`start`): every
+/// service must answer not ready meanwhile, and all must be ready again by themselves. Returns
+/// the seconds that took.
+async fn dependency_down(
+    stack: &ProcessStack,
+    what: &str,
+    hold: u64,
+    stop: impl FnOnce(),
+    start: impl FnOnce(),
+) -> f64 {
+    tokio::task::block_in_place(stop);
+    let seen = observe(stack, hold).await;
+    let restarted = Instant::now();
+    tokio::task::block_in_place(start);
+    let recovery = all_ready(stack, restarted).await;
+    for (service, (_, not_ready, silent)) in &seen.seen {
+        assert!(
+            *not_ready > 0 && *silent == 0,
+            "{service}: /readyz while {what}: {:?}",
+            seen.seen
+        );
+    }
+    recovery
+}
+
 fn set_phase(ledger: &Shared, phase: &str) {
     ledger.lock().unwrap().phase = phase.to_string();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_database_and_service_crashes_lose_nothing() {
-    let hold: u64 = std::env::var("RELIABILITY_FAULT_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let hold = env_number("RELIABILITY_FAULT_SECONDS", 5);
     let postgres = PrivatePostgres::start();
     let rabbit = PrivateRabbit::start();
     let infrastructure = Infrastructure {
@@ -215,40 +238,31 @@ async fn broker_database_and_service_crashes_lose_nothing() {
     ));
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut report = Vec::new();
-    let blocking = |f: &dyn Fn()| tokio::task::block_in_place(f);
 
     // The broker stops: every service notices, says so, and reconnects when it is back.
     set_phase(&ledger, "rabbitmq");
-    blocking(&|| rabbit.stop_app());
-    let seen = observe(&stack, hold).await;
-    let restarted = Instant::now();
-    blocking(&|| rabbit.start_app());
-    let recovery = all_ready(&stack, restarted).await;
-    for (service, (_, not_ready, silent)) in &seen.seen {
-        assert!(
-            *not_ready > 0 && *silent == 0,
-            "{service}: /readyz during the broker outage: {:?}",
-            seen.seen
-        );
-    }
+    let recovery = dependency_down(
+        &stack,
+        "the broker was stopped",
+        hold,
+        || rabbit.stop_app(),
+        || rabbit.start_app(),
+    )
+    .await;
     report.push(format!(
         "rabbitmq stopped {hold} s: every service not ready during it, all ready {recovery:.1} s after start_app"
     ));
 
     // PostgreSQL crashes: every service says it is not ready, and recovers by itself.
     set_phase(&ledger, "postgres");
-    blocking(&|| postgres.crash());
-    let seen = observe(&stack, hold).await;
-    let restarted = Instant::now();
-    blocking(&|| postgres.start_again());
-    let recovery = all_ready(&stack, restarted).await;
-    for (service, (_, not_ready, silent)) in &seen.seen {
-        assert!(
-            *not_ready > 0 && *silent == 0,
-            "{service}: /readyz during the database outage: {:?}",
-            seen.seen
-        );
-    }
+    let recovery = dependency_down(
+        &stack,
+        "the database was down",
+        hold,
+        || postgres.crash(),
+        || postgres.start_again(),
+    )
+    .await;
     report.push(format!(
         "postgres crashed for {hold} s: every service not ready during it, all ready {recovery:.1} s after restart"
     ));
