@@ -84,7 +84,7 @@ async function launch() {
 
 async function main() {
   const { browser, stop } = await launch();
-  const seen = { requests: 0, outside: [], keyInUrl: [], steps: [] };
+  const seen = { requests: 0, outside: [], keyInUrl: [], cspViolations: [], steps: [] };
   try {
     const context = browser.contexts()[0];
     const page = await context.newPage();
@@ -95,7 +95,12 @@ async function main() {
       if (!url.startsWith(origin) && !url.startsWith("data:")) seen.outside.push(url);
       if (url.includes(apiKey)) seen.keyInUrl.push(url);
     });
+    // Chromium reports what the Content-Security-Policy blocked on the console.
+    page.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) seen.cspViolations.push(message.text());
+    });
     const step = (name) => seen.steps.push(name);
+    const rows = () => page.$$eval("table.results tbody tr", (trs) => trs.map((r) => r.textContent));
 
     // The printed URL: the resources and the key form, no key needed.
     const root = await page.goto(`${base}/api/`);
@@ -121,15 +126,44 @@ async function main() {
     await page.click("#filters button[type=submit]");
     await page.waitForURL(/status=retired/);
     await page.waitForSelector("table.results");
-    const filtered = await page.$$eval("table.results tbody tr", (rows) => rows.map((r) => r.textContent));
+    const filtered = await rows();
     check(filtered.length === 1 && filtered[0].includes("browser-beta"), `filter shows ${JSON.stringify(filtered)}`);
     await page.screenshot({ path: join(shots, "03-filtered.png"), fullPage: true });
     step("filter");
 
+    // Column headings order the list, the filter kept; a second click reverses the order.
+    await page.click("#clear-filters");
+    await page.waitForURL((url) => !url.search.includes("status="));
+    await page.click("table.results th a[data-order=name]");
+    await page.waitForURL(/ordering=name/);
+    await page.waitForSelector("table.results th a[data-order=name]:text('▲')");
+    const ascending = (await rows()).filter((r) => r.includes("browser-"));
+    check(ascending[0].includes("browser-alpha"), `ordered by name: ${JSON.stringify(ascending)}`);
+    await page.click("table.results th a[data-order=name]");
+    await page.waitForURL(/ordering=-name/);
+    await page.waitForSelector("table.results th a[data-order=name]:text('▼')");
+    const descending = (await rows()).filter((r) => r.includes("browser-"));
+    check(descending[0].includes("browser-beta"), `ordered by -name: ${JSON.stringify(descending)}`);
+    step("order");
+
+    // Pagination: one record a page, then the next page by its link.
+    await page.fill("#q-page_size", "1");
+    await page.click("#filters button[type=submit]");
+    await page.waitForURL(/page_size=1/);
+    await page.waitForSelector("nav.pages a[rel=next]");
+    const first = await rows();
+    await page.click("nav.pages a[rel=next]");
+    await page.waitForURL(/page=2/);
+    await page.waitForSelector("nav.pages a[rel=previous]");
+    const second = await rows();
+    check(first.length === 1 && second.length === 1 && first[0] !== second[0], `pages: ${first} / ${second}`);
+    check((await page.textContent("nav.pages")).includes("page 2"), "page number not shown");
+    step("page");
+
     // Back to the whole list, then a create through the form.
     // The filtered page has a create form too: wait for the cleared page to be in place.
     await page.click("#clear-filters");
-    await page.waitForURL((url) => !url.search.includes("status="));
+    await page.waitForURL((url) => url.search === "");
     await page.waitForSelector("#f-create-name");
     await page.fill("#f-create-name", "browser-made");
     await page.selectOption("#f-create-asset_type", "laptop");
@@ -139,7 +173,7 @@ async function main() {
     await page.waitForSelector("#flash.ok");
     const flash = await page.textContent("#flash");
     check(flash.includes("HTTP 201"), `create answered: ${flash}`);
-    const listed = await page.$$eval("table.results tbody tr", (rows) => rows.map((r) => r.textContent));
+    const listed = await rows();
     check(listed.some((row) => row.includes("browser-made")), `new asset not listed: ${JSON.stringify(listed)}`);
     await page.screenshot({ path: join(shots, "04-created.png"), fullPage: true });
     step("create");
@@ -179,20 +213,63 @@ async function main() {
     await page.waitForSelector("#flash");
     const made = await page.textContent("#flash");
     check(made.includes("HTTP 201") && made.includes("itdocs_live_"), `key create answered: ${made}`);
-    const keys = await page.$$eval("table.results tbody tr", (rows) => rows.map((r) => r.textContent));
+    const keys = await rows();
     check(keys.some((row) => row.includes("made in the browser")), `new key not listed: ${JSON.stringify(keys)}`);
     step("key");
+
+    // A password: reveal and OTP are buttons; the revealed secret stays out of the forms, and
+    // saving an edit does not reveal it again.
+    const secret = process.env.PASSWORD_VALUE;
+    await page.goto(`${base}/api/v1/passwords/${process.env.PASSWORD_ID}/`);
+    await page.waitForSelector("body[data-page=resource] a.action:text('reveal')");
+    await page.click("a.action:text('reveal')");
+    await page.waitForURL(/reveal=true/);
+    await page.waitForSelector("#answer");
+    check((await page.textContent("#answer")).includes(secret), "revealed password not shown");
+    const formsHold = await page.$$eval("input, textarea", (controls, value) => controls.some((c) => c.value.includes(value)), secret);
+    check(!formsHold, "the revealed password was put into a form");
+    await page.click("details.form summary:text('Edit')");
+    await page.fill("#f-edit-title", "browser-secret renamed");
+    await page.click("#edit button[type=submit]");
+    await page.waitForSelector("#flash.ok");
+    check((await page.textContent("#flash")).includes("HTTP 200"), "edit not saved");
+    check(!page.url().includes("reveal"), `still revealing after the edit: ${page.url()}`);
+    check(!(await page.textContent("#answer")).includes(secret), "the edit revealed the password again");
+    check((await page.textContent("#answer")).includes("browser-secret renamed"), "the edit is not shown");
+    await page.click("a.action:text('otp')");
+    await page.waitForSelector("#answer");
+    const code = /"code": "(\d{6})"/.exec(await page.textContent("#answer"));
+    check(code !== null, `no OTP code: ${await page.textContent("#answer")}`);
+    await page.screenshot({ path: join(shots, "07-password.png"), fullPage: true });
+    step("password");
+
+    // A refused action says so and can be pressed again: checking a paused monitor (409).
+    await page.goto(`${base}/api/v1/monitors/${process.env.MONITOR_ID}/`);
+    await page.waitForSelector("body[data-page=resource] button[data-role=action]");
+    const checkNow = page.locator("button[data-role=action]", { hasText: "check now" }).first();
+    await checkNow.click();
+    await page.waitForSelector("#flash.bad");
+    const refused = await page.textContent("#flash");
+    check(refused.includes("HTTP 409") && refused.includes("paused"), `check-now answered: ${refused}`);
+    check(!(await checkNow.isDisabled()), "the button stays disabled after a refusal");
+    await page.screenshot({ path: join(shots, "09-refused.png"), fullPage: true });
+    step("refusal");
 
     // Swagger UI from the binary, on the merged description.
     await page.goto(`${base}/api/v1/docs/`);
     await page.waitForSelector(".opblock-summary-path", { timeout: 30000 });
     const operations = await page.$$eval(".opblock-summary-path", (nodes) => nodes.length);
     check(operations > 20, `Swagger UI shows ${operations} operations`);
-    await page.screenshot({ path: join(shots, "07-swagger.png") });
+    await page.screenshot({ path: join(shots, "08-swagger.png") });
     step("swagger");
 
     const cookies = await context.cookies();
     check(cookies.length === 0, `cookies set: ${JSON.stringify(cookies)}`);
+    await page.goto(`${base}/api/`);
+    const stored = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }));
+    check(stored.local === 0, `local storage holds ${stored.local} items`);
+    check(stored.session === 1, `session storage holds ${stored.session} items (the key only)`);
+    check(seen.cspViolations.length === 0, `blocked by CSP: ${seen.cspViolations.join(" | ")}`);
     check(seen.outside.length === 0, `requests left the machine: ${seen.outside.join(", ")}`);
     check(seen.keyInUrl.length === 0, `the key appeared in a URL: ${seen.keyInUrl.join(", ")}`);
     seen.operations = operations;

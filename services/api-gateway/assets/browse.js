@@ -47,6 +47,8 @@ async function load(href, push, flash) {
 function showFlash(flash) {
   const main = document.getElementById("content");
   if (!main) return;
+  const earlier = document.getElementById("flash");
+  if (earlier) earlier.remove();
   const box = document.createElement("section");
   box.className = "flash " + (flash.ok ? "ok" : "bad");
   box.id = "flash";
@@ -82,7 +84,15 @@ function fieldValue(div) {
   }
 }
 
+// `/api/assets/4` and `/api/v1/assets/4/` are one page.
+function canonical(path) {
+  const versioned = path.startsWith("/api/v1/") ? path : path.replace(/^\/api\//, "/api/v1/");
+  return versioned.endsWith("/") ? versioned : versioned + "/";
+}
+
 function formBody(form) {
+  const whole = form.querySelector(".field[data-body=json] textarea");
+  if (whole) return JSON.parse(whole.value);
   const body = {};
   const changedOnly = form.dataset.changedOnly === "true";
   for (const div of form.querySelectorAll(".field[data-field]")) {
@@ -91,7 +101,13 @@ function formBody(form) {
     let value = fieldValue(div);
     if (value === undefined) {
       if (!changedOnly) continue;
-      value = div.dataset.nullable === "true" ? null : "";
+      // A cleared field: empty where its type has an empty value, else null (which the API
+      // refuses with the field's name when the field cannot be empty).
+      const type = div.dataset.type;
+      if (div.dataset.nullable === "true") value = null;
+      else if (type === "string") value = "";
+      else if (type === "list" || type === "intlist") value = [];
+      else value = null;
     }
     body[div.dataset.field] = value;
   }
@@ -121,16 +137,24 @@ async function send(method, url, body, resultBox) {
     if (resultBox) {
       resultBox.className = "result bad";
       resultBox.textContent = flash.title + "\n" + shown;
+    } else {
+      showFlash(flash);
     }
     return;
   }
   // A deleted record leaves its page: go up to the list.
-  if (method === "DELETE" && url === location.pathname) {
-    const up = location.pathname.replace(/[^/]+\/$/, "");
+  if (method === "DELETE" && canonical(new URL(url, location.href).pathname) === canonical(location.pathname)) {
+    const up = canonical(location.pathname).replace(/[^/]+\/$/, "");
     await load(up, true, flash);
     return;
   }
-  await load(location.href, false, flash);
+  // The page again, without revealing a password once more (each reveal is logged).
+  const again = new URL(location.href);
+  if (again.searchParams.has("reveal")) {
+    again.searchParams.delete("reveal");
+    history.replaceState({}, "", again);
+  }
+  await load(again.href, false, flash);
 }
 
 document.addEventListener("submit", async (event) => {
@@ -183,7 +207,14 @@ document.addEventListener("click", async (event) => {
   if (button) {
     if (button.dataset.confirm && !confirm(button.dataset.confirm)) return;
     button.disabled = true;
-    await send(button.dataset.method, button.dataset.url, undefined, null);
+    try {
+      await send(button.dataset.method, button.dataset.url, undefined, null);
+    } catch (error) {
+      showFlash({ ok: false, title: button.dataset.method + " " + button.dataset.url, body: String(error) });
+    } finally {
+      // Still on the page after a refusal: the button can be pressed again.
+      if (button.isConnected) button.disabled = false;
+    }
     return;
   }
   const link = target.closest("a[href]");

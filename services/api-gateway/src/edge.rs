@@ -100,9 +100,31 @@ fn reject<B>(
     req.into_response(response).map_into_right_body()
 }
 
+/// Whether a path answers a page or JSON by the request's `Accept` (the resources and the root;
+/// not Swagger UI, its files or the description).
+fn negotiated(path: &str) -> bool {
+    path.starts_with("/api") && !path.starts_with("/api/v1/docs") && !path.ends_with("openapi.json")
+}
+
 /// The edge, and for a browser the answer rendered as a page (the browsable API). A browser
 /// without a key gets the page with the key form; its script re-sends with the key.
 pub async fn edge<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let negotiated = negotiated(req.path());
+    let mut response = answer(req, next).await?;
+    // One URL, two representations: caches (and a browser's back button) must tell them apart.
+    if negotiated {
+        response.headers_mut().append(
+            actix_web::http::header::VARY,
+            HeaderValue::from_static("Accept"),
+        );
+    }
+    Ok(response)
+}
+
+async fn answer<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
@@ -133,10 +155,11 @@ pub async fn edge<B: MessageBody + 'static>(
         return Ok(req.into_response(page).map_into_right_body());
     }
     // Owned copies: the request itself must not be cloned before routing.
-    let (method, path, query) = (
+    let (method, path, query, host) = (
         req.method().to_string(),
         req.path().to_string(),
         req.query_string().to_string(),
+        req.connection_info().host().to_string(),
     );
     let answer = guard(req, next).await?;
     let status = answer.status();
@@ -152,7 +175,7 @@ pub async fn edge<B: MessageBody + 'static>(
     let body = actix_web::body::to_bytes(response.into_body())
         .await
         .map_err(|_| actix_web::error::ErrorInternalServerError("answer unreadable"))?;
-    let mut page = browse::render(&gateway, (&method, &path, &query), status, &body).await;
+    let mut page = browse::render(&gateway, (&method, &path, &query), &host, status, &body).await;
     for (name, value) in rate_headers {
         page.headers_mut().insert(name, value);
     }

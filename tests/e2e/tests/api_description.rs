@@ -82,6 +82,40 @@ async fn the_served_document_is_the_committed_one_and_valid_openapi_3_1() {
         }
     }
 
+    // What a list says of `ordering` is what it does: every named field orders it, both ways,
+    // and another is refused; a list that names none ignores the parameter.
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(list) = item.get("get").filter(|_| !path.contains('{')) else {
+            continue;
+        };
+        let takes_ordering = list["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["name"] == "ordering");
+        if !takes_ordering {
+            continue;
+        }
+        let fields: Vec<&str> = list["x-ordering-fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for field in &fields {
+            for ordering in [field.to_string(), format!("-{field}")] {
+                let status = stack
+                    .get(&format!("{path}?ordering={ordering}"))
+                    .await
+                    .status();
+                assert_eq!(status, 200, "{path}?ordering={ordering}");
+            }
+        }
+        let refused = stack.get(&format!("{path}?ordering=no_such_field")).await;
+        let expected = if fields.is_empty() { 200 } else { 400 };
+        assert_eq!(refused.status(), expected, "{path}?ordering=no_such_field");
+    }
+
     let validator = std::env::var("CLIENTSTOR_TEST_OPENAPI_VALIDATOR")
         .expect("CLIENTSTOR_TEST_OPENAPI_VALIDATOR: run through `make test` (scripts/tools.sh)");
     let output = std::process::Command::new(&validator)

@@ -27,6 +27,30 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
         .unwrap();
     assert!(webhook["id"].is_i64(), "{webhook}");
     let integration = rmm_integration(&stack).await;
+    // A password with an OTP secret, for reveal and the code.
+    let secret = "Browser-S3cret-value";
+    let password: Value = stack
+        .post(
+            "/api/v1/passwords/",
+            json!({ "title": "browser-secret", "password": secret, "otp_secret": "JBSWY3DPEHPK3PXP" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(password["id"].is_i64(), "{password}");
+    // A paused monitor, whose "check now" is refused.
+    let monitor: Value = stack
+        .post(
+            "/api/v1/monitors/",
+            json!({ "name": "paused", "monitor_type": "http", "url": "http://127.0.0.1:9/",
+                    "is_paused": true }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(monitor["is_paused"], true, "{monitor}");
     for (name, status) in [("browser-alpha", "active"), ("browser-beta", "retired")] {
         let created = stack
             .post(
@@ -58,6 +82,9 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
         .env("CHROMIUM", chromium)
         .env("WEBHOOK_ID", webhook["id"].to_string())
         .env("RMM_ID", integration.to_string())
+        .env("PASSWORD_ID", password["id"].to_string())
+        .env("PASSWORD_VALUE", secret)
+        .env("MONITOR_ID", monitor["id"].to_string())
         .output()
         .await
         .expect("node runs");
@@ -71,8 +98,8 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
     assert_eq!(
         seen["steps"],
         json!([
-            "root", "shell", "assets", "filter", "create", "record", "retry", "sync", "key",
-            "swagger"
+            "root", "shell", "assets", "filter", "order", "page", "create", "record", "retry",
+            "sync", "key", "password", "refusal", "swagger"
         ])
     );
     assert_eq!(seen["outside"], json!([]));
@@ -83,7 +110,9 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
         "04-created.png",
         "05-asset.png",
         "06-deliveries.png",
-        "07-swagger.png",
+        "07-password.png",
+        "08-swagger.png",
+        "09-refused.png",
     ] {
         let size = std::fs::metadata(shots.join(shot)).unwrap().len();
         assert!(size > 5_000, "{shot} is {size} bytes");
@@ -147,6 +176,7 @@ async fn browsers_get_pages_scripts_get_json() {
         .await
         .unwrap();
     assert_eq!(json["assets"], "/api/v1/assets/");
+    assert_eq!(json["webhooks_events"], "/api/v1/webhooks/events/");
 
     // Without a key: the key form, 401, nothing of the resource.
     let shell = get("/api/v1/passwords/", html, false).await.unwrap();
@@ -166,6 +196,11 @@ async fn browsers_get_pages_scripts_get_json() {
         .unwrap();
     let page = get("/api/v1/assets/", html, true).await.unwrap();
     assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.headers()["vary"],
+        "Accept",
+        "one URL, two representations"
+    );
     assert!(page.headers().contains_key("x-ratelimit-limit"));
     let text = page.text().await.unwrap();
     assert!(text.contains("id=\"filters\"") && text.contains("id=\"create\""));
@@ -183,6 +218,8 @@ async fn browsers_get_pages_scripts_get_json() {
     let forced = get("/api/v1/assets/?format=json", html, true)
         .await
         .unwrap();
+    assert_eq!(forced.status(), 200);
+    assert_eq!(forced.headers()["vary"], "Accept");
     assert!(
         forced.headers()["content-type"]
             .to_str()

@@ -136,7 +136,17 @@ impl Spec {
         Spec::default()
     }
 
-    fn operation(&mut self, path: &str, method: &str, operation: Value) {
+    fn operation(&mut self, path: &str, method: &str, mut operation: Value) {
+        // Every body passes the gateway's size limit first.
+        if operation.get("requestBody").is_some()
+            && let Some(responses) = operation["responses"].as_object_mut()
+        {
+            responses.entry("413").or_insert_with(|| {
+                error_response(
+                    "The body is larger than the gateway accepts (CLIENTSTOR_GATEWAY__MAX_BODY_BYTES, 10 MiB by default)",
+                )
+            });
+        }
         let item = self
             .paths
             .entry(path.to_string())
@@ -151,6 +161,35 @@ impl Spec {
             self.schemas
                 .insert(model.input_name(), model.input_schema());
         }
+        self
+    }
+
+    /// The fields the list at `list` can be ordered by: its `ordering` parameter names them and
+    /// `x-ordering-fields` lists them for tools (the browsable page offers them).
+    pub fn ordering(&mut self, list: &str, fields: &[&str]) -> &mut Self {
+        let Some(operation) = self
+            .paths
+            .get_mut(list)
+            .and_then(|item| item.get_mut("get"))
+            .and_then(Value::as_object_mut)
+        else {
+            return self;
+        };
+        let about = format!(
+            "Comma-separated, from: {}; `-` before a field for descending",
+            fields.join(", ")
+        );
+        for parameter in operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if parameter["name"] == "ordering" {
+                parameter["description"] = json!(about);
+            }
+        }
+        operation.insert("x-ordering-fields".into(), json!(fields));
         self
     }
 
@@ -205,10 +244,11 @@ impl Spec {
                         )
                     };
                     parameters.push(query("search", json!({ "type": "string" }), &search));
+                    // `Spec::ordering` says which fields, for the lists that can be ordered.
                     parameters.push(query(
                         "ordering",
                         json!({ "type": "string" }),
-                        "Comma-separated fields of the answer; `-` before a field for descending",
+                        "Ignored: this list has a fixed order",
                     ));
                     parameters.push(query(
                         "page",
@@ -524,7 +564,8 @@ mod tests {
             &NOTE,
             "lcbrpud",
             &["kind", "cvss_min:number"],
-        );
+        )
+        .ordering("/api/v1/notes/", &["id", "text"]);
         let part = spec.into_part();
         let list = &part.paths["/api/v1/notes/"]["get"];
         let names: Vec<&str> = list["parameters"]
@@ -547,6 +588,13 @@ mod tests {
         );
         assert_eq!(list["parameters"][5]["schema"]["enum"], json!(["a", "b"]));
         assert_eq!(list["parameters"][6]["schema"]["type"], "number");
+        assert_eq!(list["x-ordering-fields"], json!(["id", "text"]));
+        assert!(
+            list["parameters"][2]["description"]
+                .as_str()
+                .unwrap()
+                .contains("from: id, text;")
+        );
         let item = &part.paths["/api/v1/notes/{id}/"];
         for method in ["get", "put", "patch", "delete"] {
             assert!(item.get(method).is_some(), "{method}");
@@ -554,6 +602,8 @@ mod tests {
         let create = &part.paths["/api/v1/notes/"]["post"]["requestBody"]["content"]["application/json"]
             ["schema"];
         assert!(create.get("oneOf").is_some());
+        assert!(part.paths["/api/v1/notes/"]["post"]["responses"]["413"].is_object());
+        assert!(part.paths["/api/v1/notes/"]["get"]["responses"]["413"].is_null());
         assert!(part.schemas.contains_key("NoteInput"));
         assert_eq!(part.tags["notes"]["description"], "Notes");
     }

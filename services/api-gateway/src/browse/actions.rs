@@ -131,8 +131,15 @@ pub(super) fn controls(
     html
 }
 
-/// A raw JSON editor for any allowed method.
-pub(super) fn raw_editor(allowed: &[String], here: &str, body: &Value, status: u16) -> String {
+/// A raw JSON editor for any allowed method. A record's page starts it with what an edit may
+/// send back (no ids, no timestamps, no secrets).
+pub(super) fn raw_editor(
+    document: &Value,
+    operations: Option<&Value>,
+    (allowed, here): (&[String], &str),
+    body: &Value,
+    status: u16,
+) -> String {
     let methods: String = allowed
         .iter()
         .filter(|m| *m != "GET")
@@ -141,12 +148,26 @@ pub(super) fn raw_editor(allowed: &[String], here: &str, body: &Value, status: u
     if methods.is_empty() {
         return String::new();
     }
-    let prefill =
-        if (200..300).contains(&status) && body.get("results").is_none() && body.is_object() {
-            serde_json::to_string_pretty(body).unwrap_or_default()
-        } else {
-            "{}".into()
-        };
+    let edit_schema = operations.and_then(|o| {
+        ["patch", "put"]
+            .iter()
+            .map(|m| &o[*m]["requestBody"]["content"]["application/json"]["schema"])
+            .find(|schema| schema.is_object())
+    });
+    let prefill = match (edit_schema, body.as_object()) {
+        (Some(schema), Some(record))
+            if (200..300).contains(&status) && body.get("results").is_none() =>
+        {
+            let editable = forms::editable(document, schema);
+            let shown: serde_json::Map<String, Value> = record
+                .iter()
+                .filter(|(key, _)| editable.contains(&key.as_str()))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            serde_json::to_string_pretty(&shown).unwrap_or_default()
+        }
+        _ => "{}".into(),
+    };
     format!(
         r#"<details class="raw"><summary>Raw JSON request</summary>
 <form id="raw" data-role="raw" data-url="{url}">

@@ -16,23 +16,53 @@ const PARTIAL_FOR: Duration = Duration::from_secs(5);
 
 pub const TITLE: &str = "ClientSt0r API";
 
+/// The merged document and until when it is fresh.
+type Kept = (Instant, Arc<Value>);
+
 #[derive(Default)]
 pub struct DescriptionCache {
-    cached: Mutex<Option<(Instant, Arc<Value>)>>,
+    kept: std::sync::Mutex<Option<Kept>>,
+    /// Held by the one request that rebuilds the document.
+    rebuilding: Mutex<()>,
 }
 
 impl DescriptionCache {
+    fn kept(&self) -> Option<Kept> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The document; when it is out of date, one request rebuilds it (waiting for the
+    /// services, up to their timeout) while the others keep using the old one.
     pub async fn get(&self, gateway: &Gateway) -> Arc<Value> {
-        let mut cached = self.cached.lock().await;
-        if let Some((until, document)) = cached.as_ref()
-            && *until > Instant::now()
-        {
-            return document.clone();
+        let fresh = |kept: &Option<Kept>| {
+            kept.as_ref()
+                .filter(|(until, _)| *until > Instant::now())
+                .map(|(_, document)| document.clone())
+        };
+        let kept = self.kept();
+        if let Some(document) = fresh(&kept) {
+            return document;
+        }
+        let _rebuilding = match (self.rebuilding.try_lock(), kept) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some((_, stale))) => return stale,
+            (Err(_), None) => self.rebuilding.lock().await,
+        };
+        // Rebuilt by another request while this one waited.
+        if let Some(document) = fresh(&self.kept()) {
+            return document;
         }
         let (document, complete) = build(gateway).await;
         let document = Arc::new(document);
         let keep = if complete { COMPLETE_FOR } else { PARTIAL_FOR };
-        *cached = Some((Instant::now() + keep, document.clone()));
+        *self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((Instant::now() + keep, document.clone()));
         document
     }
 }
@@ -75,6 +105,18 @@ pub fn document_of(services: &[Value]) -> Value {
     let mut own = clientstor_runtime::openapi::Spec::new();
     crate::routes::openapi(&mut own);
     clientstor_runtime::openapi::merge(TITLE, own, services)
+}
+
+/// The resources the API root lists: every path with a `GET` and no parameter, with that
+/// `GET`.
+pub fn resources(document: &Value) -> Vec<(&str, &Value)> {
+    document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(path, _)| !path.contains('{') && path.len() > "/api/v1/".len())
+        .filter_map(|(path, item)| Some((path.as_str(), item.get("get")?)))
+        .collect()
 }
 
 /// Static segments matched, the template, its parameters.

@@ -91,10 +91,11 @@ fn field(
     let schema = resolve(document, input.schema);
     let name = escape(input.name);
     let id = format!("f-{form}-{name}");
-    let value = current.and_then(|c| c.get(input.name));
+    let secret = schema["writeOnly"].as_bool().unwrap_or(false);
+    // A secret is never put back into a page (a revealed password stays out of the edit form).
+    let value = current.filter(|_| !secret).and_then(|c| c.get(input.name));
     let required = if input.required { " required" } else { "" };
     let about = schema["description"].as_str().unwrap_or_default();
-    let secret = schema["writeOnly"].as_bool().unwrap_or(false);
     let (data_type, control) = if let Some(choices) = schema["enum"].as_array() {
         let selected = value.and_then(Value::as_str).unwrap_or_default();
         let mut options = String::from("<option value=\"\">—</option>");
@@ -124,7 +125,8 @@ fn field(
             t @ ("integer" | "number") => (
                 if t == "integer" { "integer" } else { "number" },
                 format!(
-                    "<input id=\"{id}\" name=\"{name}\" type=\"number\" step=\"any\" value=\"{}\"{required}>",
+                    "<input id=\"{id}\" name=\"{name}\" type=\"number\" step=\"{}\" value=\"{}\"{required}>",
+                    if t == "integer" { "1" } else { "any" },
                     escape(&initial_text(value, "number"))
                 ),
             ),
@@ -191,8 +193,31 @@ fn field(
     )
 }
 
+/// The names an edit may send back: the body's properties that are not secrets.
+pub(super) fn editable<'d>(document: &'d Value, schema: &'d Value) -> Vec<&'d str> {
+    inputs(document, schema)
+        .into_iter()
+        .filter(|input| {
+            !resolve(document, input.schema)["writeOnly"]
+                .as_bool()
+                .unwrap_or(false)
+        })
+        .map(|input| input.name)
+        .collect()
+}
+
+/// Whether a body is not an object of fields (an array, say): such a body is edited as JSON.
+fn is_whole_json(document: &Value, schema: &Value) -> bool {
+    let schema = resolve(document, schema);
+    let fielded = schema.get("properties").is_some()
+        || schema.get("allOf").is_some()
+        || schema.get("oneOf").is_some();
+    !fielded && schema["type"] != "object"
+}
+
 /// A form sending `method` to `url` with the fields of `schema`; `current` pre-fills an edit
-/// form, whose script then sends only what changed.
+/// form, whose script then sends only what changed. A body that is not an object of fields is
+/// one JSON text.
 pub fn form(
     document: &Value,
     id: &str,
@@ -203,6 +228,17 @@ pub fn form(
     current: Option<&Map<String, Value>>,
 ) -> String {
     let mut fields = String::new();
+    if is_whole_json(document, schema) {
+        let example = if resolve(document, schema)["type"] == "array" {
+            "[]"
+        } else {
+            "{}"
+        };
+        fields.push_str(&format!(
+            "<div class=\"field\" data-body=\"json\"><label for=\"f-{id}-body\">JSON body</label><textarea id=\"f-{id}-body\" rows=\"6\" spellcheck=\"false\">{example}</textarea></div>\n",
+            id = escape(id)
+        ));
+    }
     for input in inputs(document, schema) {
         fields.push_str(&field(document, id, &input, current));
     }
@@ -263,5 +299,28 @@ mod tests {
         );
         assert!(html.contains(r#"value="&lt;x&gt;""#));
         assert!(html.contains(r#"data-initial="a, b""#));
+        assert!(html.contains(r#"type="number" step="1""#));
+
+        // A revealed secret is not put back into the edit form.
+        let revealed = json!({ "name": "n", "secret": "hunter2" });
+        let html = form(
+            &document,
+            "edit",
+            "Edit",
+            "PATCH",
+            "/api/v1/things/1/",
+            &schema,
+            revealed.as_object(),
+        );
+        assert!(!html.contains("hunter2"), "{html}");
+        assert_eq!(
+            editable(&document, &schema),
+            ["name", "kind", "size", "tags"]
+        );
+
+        // A list body is one JSON text.
+        let list = json!({ "type": "array", "items": { "type": "object" } });
+        let html = form(&document, "put", "Replace", "PUT", "/x/", &list, None);
+        assert!(html.contains(r#"data-body="json""#) && html.contains(">[]</textarea>"));
     }
 }

@@ -9,6 +9,8 @@ use super::page::escape;
 
 /// The filter form of a list: every query parameter of its `GET` but the page number.
 pub(super) fn filters(document: &Value, operation: &Value, query: &[(String, String)]) -> String {
+    let search_fields = named(operation, "x-search-fields");
+    let orderable = named(operation, "x-ordering-fields");
     let mut fields = String::new();
     for parameter in operation["parameters"].as_array().into_iter().flatten() {
         let parameter = resolve(document, parameter);
@@ -18,6 +20,12 @@ pub(super) fn filters(document: &Value, operation: &Value, query: &[(String, Str
         let Some(name) = parameter["name"].as_str() else {
             continue;
         };
+        // A list without search fields or orderings ignores those parameters: no input for them.
+        if (name == "search" && search_fields.is_empty())
+            || (name == "ordering" && orderable.is_empty())
+        {
+            continue;
+        }
         let current = query
             .iter()
             .find(|(k, _)| k == name)
@@ -43,6 +51,18 @@ pub(super) fn filters(document: &Value, operation: &Value, query: &[(String, Str
                 mark("true"),
                 mark("false")
             )
+        } else if name == "ordering" {
+            let choices: String = orderable
+                .iter()
+                .map(|field| {
+                    let field = escape(field);
+                    format!("<option>{field}</option><option>-{field}</option>")
+                })
+                .collect();
+            format!(
+                "<input id=\"{id}\" name=\"ordering\" value=\"{}\" list=\"ordering-choices\"><datalist id=\"ordering-choices\">{choices}</datalist>",
+                escape(current)
+            )
         } else {
             format!(
                 "<input id=\"{id}\" name=\"{}\" value=\"{}\">",
@@ -57,12 +77,6 @@ pub(super) fn filters(document: &Value, operation: &Value, query: &[(String, Str
             escape(name)
         ));
     }
-    let search_fields: Vec<&str> = operation["x-search-fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
     let mut searches = if search_fields.is_empty() {
         String::new()
     } else {
@@ -71,7 +85,6 @@ pub(super) fn filters(document: &Value, operation: &Value, query: &[(String, Str
             escape(&search_fields.join(", "))
         )
     };
-    let orderable = orderable(document, operation);
     if !orderable.is_empty() {
         searches.push_str(&format!(
             "<p class=\"hint\" id=\"ordering-fields\">ordering by: {} (a <code>-</code> before a field for descending, commas between fields)</p>",
@@ -83,37 +96,31 @@ pub(super) fn filters(document: &Value, operation: &Value, query: &[(String, Str
     )
 }
 
-/// The scalar fields of a list's records: what `ordering` takes.
-pub(super) fn orderable<'d>(document: &'d Value, operation: &'d Value) -> Vec<&'d str> {
-    let items = &operation["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
-        ["results"]["items"];
-    let record = resolve(document, items);
-    record["properties"]
-        .as_object()
+/// The names an extension of the operation lists (`x-search-fields`, `x-ordering-fields`): the
+/// services' own lists, so the page offers exactly what the list accepts.
+pub(super) fn named<'d>(operation: &'d Value, extension: &str) -> Vec<&'d str> {
+    operation[extension]
+        .as_array()
         .into_iter()
         .flatten()
-        .filter(|(_, schema)| {
-            let kinds: Vec<&str> = match &schema["type"] {
-                Value::String(t) => vec![t.as_str()],
-                Value::Array(types) => types.iter().filter_map(Value::as_str).collect(),
-                _ => Vec::new(),
-            };
-            kinds
-                .iter()
-                .any(|k| matches!(*k, "string" | "integer" | "number" | "boolean"))
-                && !kinds.iter().any(|k| matches!(*k, "object" | "array"))
-        })
-        .map(|(name, _)| name.as_str())
+        .filter_map(Value::as_str)
         .collect()
 }
 
 /// Previous and next links and the position in the list.
-pub(super) fn pagination(page: &Map<String, Value>, query: &[(String, String)]) -> String {
-    let link =
-        |key: &str, label: &str| match page.get(key).and_then(Value::as_str).and_then(api_link) {
-            Some(href) => format!("<a rel=\"{key}\" href=\"{}\">{label}</a>", escape(&href)),
-            None => format!("<span class=\"off\">{label}</span>"),
-        };
+pub(super) fn pagination(
+    page: &Map<String, Value>,
+    query: &[(String, String)],
+    host: &str,
+) -> String {
+    let link = |key: &str, label: &str| match page
+        .get(key)
+        .and_then(Value::as_str)
+        .and_then(|url| api_link(url, host))
+    {
+        Some(href) => format!("<a rel=\"{key}\" href=\"{}\">{label}</a>", escape(&href)),
+        None => format!("<span class=\"off\">{label}</span>"),
+    };
     let count = page.get("count").and_then(Value::as_u64).unwrap_or(0);
     let number = query
         .iter()
@@ -151,13 +158,60 @@ const LEADING_COLUMNS: &[&str] = &[
     "created_at",
 ];
 
-/// A table of the results: the first scalar columns, the id linked, and per-row actions.
-pub(super) fn table(
-    document: &Value,
-    results: &[Value],
-    item_template: Option<&str>,
-    base: &str,
-) -> String {
+/// `base` with `query`, `ordering` set to `value` and back on the first page.
+fn ordered_by(base: &str, query: &[(String, String)], value: &str) -> String {
+    let mut url = url::form_urlencoded::Serializer::new(String::new());
+    for (key, current) in query {
+        if key != "ordering" && key != "page" {
+            url.append_pair(key, current);
+        }
+    }
+    url.append_pair("ordering", value);
+    format!("{base}?{}", url.finish())
+}
+
+/// A column's heading; a column the list can be ordered by links to that order (again: the
+/// other way round).
+fn heading(column: &str, orderable: &[&str], base: &str, query: &[(String, String)]) -> String {
+    if !orderable.contains(&column) {
+        return format!("<th>{}</th>", escape(column));
+    }
+    let current = query
+        .iter()
+        .find(|(k, _)| k == "ordering")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let descending = format!("-{column}");
+    let (next, mark) = if current == column {
+        (descending.as_str(), " ▲")
+    } else if current == descending {
+        (column, " ▼")
+    } else {
+        (column, "")
+    };
+    format!(
+        "<th><a href=\"{}\" data-order=\"{}\" title=\"order by {}\">{}{mark}</a></th>",
+        escape(&ordered_by(base, query, next)),
+        escape(column),
+        escape(next),
+        escape(column)
+    )
+}
+
+/// What a results table shows and links.
+pub(super) struct Table<'a> {
+    /// The record page of an item, when there is one (`/api/v1/assets/{id}/`).
+    pub item_template: Option<&'a str>,
+    /// The list's own path (`/api/v1/assets/`).
+    pub base: &'a str,
+    pub orderable: &'a [&'a str],
+    pub query: &'a [(String, String)],
+}
+
+/// A table of the results: the first scalar columns (headings that order the list), the id
+/// linked, and per-row actions.
+pub(super) fn table(document: &Value, results: &[Value], shown: &Table<'_>) -> String {
+    let (item_template, base) = (shown.item_template, shown.base);
     let Some(first) = results.first().and_then(Value::as_object) else {
         return "<p class=\"empty\">No results.</p>\n".into();
     };
@@ -186,7 +240,7 @@ pub(super) fn table(
     }
     let mut html = String::from("<table class=\"results\"><thead><tr>");
     for column in &columns {
-        html.push_str(&format!("<th>{}</th>", escape(column)));
+        html.push_str(&heading(column, shown.orderable, base, shown.query));
     }
     if item_template.is_some() {
         html.push_str("<th></th>");

@@ -46,6 +46,7 @@ pub fn has_credentials(req: &HttpRequest) -> bool {
 pub async fn render(
     gateway: &Gateway,
     (method, path, query): (&str, &str, &str),
+    host: &str,
     status: StatusCode,
     body: &[u8],
 ) -> HttpResponse {
@@ -54,6 +55,7 @@ pub async fn render(
         method,
         path,
         query,
+        host,
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or_default(),
         body,
@@ -69,11 +71,9 @@ pub async fn root(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse
         return page::root(&document);
     }
     let mut resources = serde_json::Map::new();
-    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+    for (path, _) in description::resources(&document) {
         let rest = path.trim_start_matches("/api/v1/").trim_end_matches('/');
-        if item.get("get").is_some() && !rest.contains('{') && !rest.is_empty() {
-            resources.insert(rest.replace(['/', '-'], "_"), path.clone().into());
-        }
+        resources.insert(rest.replace(['/', '-'], "_"), path.into());
     }
     HttpResponse::Ok().json(resources)
 }

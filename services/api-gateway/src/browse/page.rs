@@ -90,16 +90,8 @@ pub fn shell(path: &str, message: &str) -> HttpResponse {
 /// `/api/`: every top-level resource with its one-line description, from the API description.
 pub fn root(document: &Value) -> HttpResponse {
     let mut rows = String::new();
-    for (path, item) in document["paths"].as_object().into_iter().flatten() {
-        let rest = path.trim_start_matches("/api/v1/").trim_end_matches('/');
-        let top_level = !rest.contains('{')
-            && (!rest.contains('/') || rest == "integrations/rmm" || rest == "vault/access-log");
-        let Some(list) = item.get("get") else {
-            continue;
-        };
-        if !top_level {
-            continue;
-        }
+    for (path, list) in super::description::resources(document) {
+        let item = &document["paths"][path];
         let about = list["description"]
             .as_str()
             .filter(|d| !d.is_empty())

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::actions::{controls, raw_editor};
 use super::description;
-use super::json_html::json_html;
-use super::listing::{filters, pagination, table};
+use super::json_html::{Links, json_html};
+use super::listing::{Table, filters, named, pagination, table};
 use super::page::escape;
 
 /// What was asked and answered.
@@ -15,6 +15,8 @@ pub struct Exchange<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub query: &'a str,
+    /// The host the browser used: absolute URLs on it are this API's own.
+    pub host: &'a str,
     pub status: u16,
     pub reason: &'a str,
     pub body: &'a [u8],
@@ -78,12 +80,18 @@ pub fn render(document: &Value, exchange: &Exchange<'_>) -> (String, String) {
     if let (true, Some(get)) = (is_list, get) {
         html.push_str(&filters(document, get, &query));
         if let Some(page) = body.as_object() {
-            html.push_str(&pagination(page, &query));
+            html.push_str(&pagination(page, &query, exchange.host));
             let results = page["results"]
                 .as_array()
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            html.push_str(&table(document, results, item_template.as_deref(), &here));
+            let shown = Table {
+                item_template: item_template.as_deref(),
+                base: &here,
+                orderable: &named(get, "x-ordering-fields"),
+                query: &query,
+            };
+            html.push_str(&table(document, results, &shown));
         }
     }
     // Forms and actions, for a successful answer.
@@ -98,16 +106,25 @@ pub fn render(document: &Value, exchange: &Exchange<'_>) -> (String, String) {
             is_list,
         ));
     }
-    let link_base = is_list
-        .then_some(())
-        .and(item_template.as_ref())
-        .map(|_| here.as_str());
+    let links = Links {
+        host: exchange.host,
+        items: is_list
+            .then_some(())
+            .and(item_template.as_ref())
+            .map(|_| here.as_str()),
+    };
     let mut pretty = String::new();
-    json_html(&body, 0, link_base, &mut pretty);
+    json_html(&body, 0, links, &mut pretty);
     html.push_str(&format!(
         "<h2>Answer</h2>\n<pre class=\"json\" id=\"answer\">{pretty}</pre>\n"
     ));
-    html.push_str(&raw_editor(&allowed, &here, &body, exchange.status));
+    html.push_str(&raw_editor(
+        document,
+        operations,
+        (&allowed, &here),
+        &body,
+        exchange.status,
+    ));
     (title, html)
 }
 /// `/api/v1/assets/7/` as links to each level.
@@ -144,8 +161,9 @@ mod tests {
     fn document() -> Value {
         json!({ "paths": {
             "/api/v1/things/": {
-                "get": { "summary": "List things", "description": "Things", "x-search-fields": ["name"],
+                "get": { "summary": "List things", "description": "Things", "x-search-fields": ["name"], "x-ordering-fields": ["id", "name"],
                          "parameters": [{ "name": "status", "in": "query", "schema": { "type": "string", "enum": ["on", "off"] } },
+                                        { "name": "ordering", "in": "query", "schema": { "type": "string" } },
                                         { "name": "page", "in": "query", "schema": { "type": "integer" } }] },
                 "post": { "summary": "Create a thing", "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": { "name": { "type": "string" } } } } } } }
             },
@@ -164,6 +182,7 @@ mod tests {
             method: "GET",
             path: "/api/v1/things/",
             query: "status=on&format=api",
+            host: "h",
             status: 200,
             reason: "OK",
             body: body.as_bytes(),
@@ -174,6 +193,15 @@ mod tests {
         assert!(!html.contains("id=\"q-page\""));
         assert!(html.contains(r#"<a rel="next" href="/api/v1/things/?page=2">"#));
         assert!(html.contains(r#"<td><a href="/api/v1/things/4/">4</a></td>"#));
+        // Headings order the list, filters kept; the ordering input offers what the list takes.
+        assert!(
+            html.contains(
+                r#"<th><a href="/api/v1/things/?status=on&amp;ordering=name" data-order="name""#
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<option>-name</option>"));
+        assert!(html.contains(r#"<a class="n" href="/api/v1/things/4/">4</a>"#));
         assert!(html.contains(r#"data-url="/api/v1/things/4/retry/""#));
         assert!(html.contains("&lt;b&gt;") && !html.contains("<b>"));
         assert!(html.contains(r#"data-role="send" data-method="POST""#));
@@ -187,6 +215,7 @@ mod tests {
             method: "GET",
             path: "/api/things/4",
             query: "",
+            host: "h",
             status: 200,
             reason: "OK",
             body: body.as_bytes(),

@@ -285,4 +285,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub fn openapi(spec: &mut Spec) {
     spec.resource("/api/v1/api-keys/", &MODEL, "lcrd", &[]);
+    spec.ordering("/api/v1/api-keys/", repo::ORDERING_FIELDS);
 }

@@ -95,4 +95,5 @@ pub fn openapi(spec: &mut Spec) {
         "l",
         &["user", "action", "created_after", "created_before"],
     );
+    spec.ordering("/api/v1/audit-log/", repo::ORDERING_FIELDS);
 }

@@ -276,4 +276,5 @@ pub fn openapi(spec: &mut Spec) {
         "lcru",
         &["parent", "is_active"],
     );
+    spec.ordering("/api/v1/organizations/", repo::ORDERING_FIELDS);
 }

@@ -39,13 +39,16 @@ fn all() -> Vec<Permission> {
         .collect()
 }
 
+/// What the list can be ordered by.
+const ORDERING_FIELDS: &[&str] = &["name", "minimum_role"];
+
 async fn list(
     req: HttpRequest,
     _principal: web::ReqData<Principal>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::from_request(&req)?;
-    let ordering = query.ordering(&["name", "minimum_role"])?;
+    let ordering = query.ordering(ORDERING_FIELDS)?;
     let words: Vec<String> = query
         .search_words()
         .iter()
@@ -88,4 +91,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub fn openapi(spec: &mut Spec) {
     spec.resource("/api/v1/permissions/", &MODEL, "l", &[]);
+    spec.ordering("/api/v1/permissions/", ORDERING_FIELDS);
 }

@@ -292,4 +292,5 @@ pub fn openapi(spec: &mut Spec) {
             "updated_before",
         ],
     );
+    spec.ordering("/api/v1/assets/", repo::ORDERING_FIELDS);
 }

@@ -252,6 +252,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The API description of the vehicles' fuel logs.
 pub fn openapi(spec: &mut Spec) {
     spec.resource("/api/v1/vehicles/{id}/fuel-logs/", &MODEL, "lcrpud", &[]);
+    spec.ordering("/api/v1/vehicles/{id}/fuel-logs/", repo::ORDERING_FIELDS);
 }
 
 #[cfg(test)]

@@ -275,4 +275,5 @@ pub fn openapi(spec: &mut Spec) {
         "lcrpud",
         &["maintenance_type"],
     );
+    spec.ordering("/api/v1/vehicles/{id}/maintenance/", repo::ORDERING_FIELDS);
 }

@@ -227,4 +227,5 @@ pub fn openapi(spec: &mut Spec) {
             "expiring_within_days:integer",
         ],
     );
+    spec.ordering("/api/v1/vehicles/", repo::ORDERING_FIELDS);
 }

@@ -437,4 +437,9 @@ pub fn openapi(spec: &mut Spec) {
             "cve_id",
         ],
     );
+    spec.ordering("/api/v1/vulnerabilities/", findings::ORDERING_FIELDS);
+    spec.ordering(
+        "/api/v1/assets/{id}/vulnerabilities/",
+        findings::ORDERING_FIELDS,
+    );
 }

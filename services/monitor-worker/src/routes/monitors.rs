@@ -454,4 +454,5 @@ pub fn openapi(spec: &mut Spec) {
         )
         .error("400", "A paging parameter is not valid"),
     );
+    spec.ordering("/api/v1/monitors/", repo::ORDERING_FIELDS);
 }

@@ -405,4 +405,12 @@ pub fn openapi(spec: &mut Spec) {
         .answers("200", "What the test reached, or the error")
         .returns_schema(reference(TEST_RESULT)),
     );
+    spec.ordering(
+        "/api/v1/integrations/rmm/{id}/devices/",
+        devices::ORDERING_FIELDS,
+    );
+    spec.ordering(
+        "/api/v1/integrations/rmm/{id}/alerts/",
+        alerts::ORDERING_FIELDS,
+    );
 }

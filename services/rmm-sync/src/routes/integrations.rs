@@ -342,4 +342,5 @@ pub fn openapi(spec: &mut Spec) {
         "lcrpud",
         &["provider", "enabled"],
     );
+    spec.ordering("/api/v1/integrations/rmm/", repo::ORDERING_FIELDS);
 }

@@ -212,4 +212,5 @@ pub fn openapi(spec: &mut Spec) {
         .answers("200", "The run")
         .returns(&MODEL),
     );
+    spec.ordering("/api/v1/integrations/rmm/{id}/runs/", repo::ORDERING_FIELDS);
 }

@@ -459,4 +459,5 @@ pub fn openapi(spec: &mut Spec) {
             .body(reference(&model.input_name()))
             .returns_schema(reference("PasswordDetail")),
     );
+    spec.ordering("/api/v1/passwords/", repo::ORDERING_FIELDS);
 }

@@ -208,4 +208,5 @@ pub fn openapi(spec: &mut Spec) {
         .answers("202", "Due now, whatever its state")
         .returns(&QUEUED),
     );
+    spec.ordering("/api/v1/webhooks/{id}/deliveries/", repo::ORDERING_FIELDS);
 }

@@ -255,4 +255,5 @@ pub fn openapi(spec: &mut Spec) {
             .body(required)
             .returns_schema(reference("WebhookWithSecret")),
     );
+    spec.ordering(WEBHOOKS, repo::ORDERING_FIELDS);
 }
