@@ -186,6 +186,25 @@ async function main() {
     await page.screenshot({ path: join(shots, "05-asset.png"), fullPage: true });
     step("record");
 
+    // The raw JSON editor, then the delete button, on a record opened by its short alias path.
+    page.on("dialog", (dialog) => dialog.accept());
+    await page.goto(`${base}/api/assets/${process.env.BETA_ID}`);
+    await page.waitForSelector("body[data-page=resource] #raw", { state: "attached" });
+    const prefilled = await page.inputValue("#raw-body");
+    check(prefilled.includes("browser-beta") && !prefilled.includes('"id"'), `raw editor starts with: ${prefilled}`);
+    await page.click("details.raw summary");
+    await page.selectOption("#raw-method", "PATCH");
+    await page.fill("#raw-body", '{"notes": "edited as raw JSON"}');
+    await page.click("#raw button[type=submit]");
+    await page.waitForSelector("#flash.ok");
+    check((await page.textContent("#answer")).includes("edited as raw JSON"), "raw PATCH not applied");
+    await page.click("button[data-role=action][data-method=DELETE]");
+    await page.waitForURL((url) => url.pathname === "/api/v1/assets/");
+    await page.waitForSelector("#flash.ok");
+    check((await page.textContent("#flash")).includes("HTTP 204"), "delete not confirmed");
+    check(!(await rows()).some((r) => r.includes("browser-beta")), "deleted record still listed");
+    step("raw-delete");
+
     // The seed's screens: the delivery log's retry and RMM "sync now" are buttons.
     await page.goto(`${base}/api/v1/webhooks/${process.env.WEBHOOK_ID}/deliveries/`);
     await page.waitForSelector("body[data-page=resource] table.results button[data-role=action]");

@@ -51,6 +51,7 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
         .await
         .unwrap();
     assert_eq!(monitor["is_paused"], true, "{monitor}");
+    let mut beta = 0;
     for (name, status) in [("browser-alpha", "active"), ("browser-beta", "retired")] {
         let created = stack
             .post(
@@ -59,6 +60,8 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
             )
             .await;
         assert_eq!(created.status(), 201);
+        let created: Value = created.json().await.unwrap();
+        beta = created["id"].as_i64().unwrap();
     }
     let deliveries = format!("/api/v1/webhooks/{}/deliveries/", webhook["id"]);
     for _ in 0..100 {
@@ -85,6 +88,7 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
         .env("PASSWORD_ID", password["id"].to_string())
         .env("PASSWORD_VALUE", secret)
         .env("MONITOR_ID", monitor["id"].to_string())
+        .env("BETA_ID", beta.to_string())
         .output()
         .await
         .expect("node runs");
@@ -98,8 +102,21 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
     assert_eq!(
         seen["steps"],
         json!([
-            "root", "shell", "assets", "filter", "order", "page", "create", "record", "retry",
-            "sync", "key", "password", "refusal", "swagger"
+            "root",
+            "shell",
+            "assets",
+            "filter",
+            "order",
+            "page",
+            "create",
+            "record",
+            "raw-delete",
+            "retry",
+            "sync",
+            "key",
+            "password",
+            "refusal",
+            "swagger"
         ])
     );
     assert_eq!(seen["outside"], json!([]));
@@ -130,6 +147,8 @@ async fn a_new_user_browses_filters_and_creates_an_asset_in_chromium() {
     assert_eq!(made["asset_type"], "laptop");
     assert_eq!(made["serial_number"], "BRW-0001");
     assert_eq!(made["tags"], json!(["made", "browser"]));
+    let deleted = stack.get(&format!("/api/v1/assets/{beta}/")).await;
+    assert_eq!(deleted.status(), 404, "deleted from its page");
     stack.stop().await;
 }
 
