@@ -106,6 +106,7 @@ async function main() {
     const root = await page.goto(`${base}/api/`);
     check(root.status() === 200, `/api/ answered ${root.status()}`);
     await page.waitForSelector("table.resources a[href='/api/v1/assets/']");
+    check(await page.isVisible("#key-hint"), "the root page does not say where to start");
     await page.screenshot({ path: join(shots, "01-root.png"), fullPage: true });
     step("root");
 
@@ -285,6 +286,7 @@ async function main() {
     const cookies = await context.cookies();
     check(cookies.length === 0, `cookies set: ${JSON.stringify(cookies)}`);
     await page.goto(`${base}/api/`);
+    await page.waitForSelector("#key-hint", { state: "hidden" });
     const stored = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }));
     check(stored.local === 0, `local storage holds ${stored.local} items`);
     check(stored.session === 1, `session storage holds ${stored.session} items (the key only)`);

@@ -29,6 +29,8 @@ function showKeyState() {
   if (!status) return;
   status.textContent = key() ? "key in use for this tab" : "no key";
   if (forget) forget.hidden = !key();
+  const hint = document.getElementById("key-hint");
+  if (hint) hint.hidden = Boolean(key());
 }
 
 // Fetches `href` as a page with the key and puts it in place of the current one.

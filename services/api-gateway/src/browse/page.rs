@@ -112,6 +112,8 @@ pub fn root(document: &Value) -> HttpResponse {
     }
     let main = format!(
         r#"<h1>Resources</h1>
+<p class="notice" id="key-hint">Start here: paste an API key (<code>itdocs_live_…</code>; <code>make up</code>
+prints one) into the key box above, then open a resource.</p>
 <p>Every resource of the API. Open one to list, filter, create and change records; the same
 URLs answer JSON to scripts. The full description is the
 <a href="/api/v1/openapi.json" data-plain>OpenAPI document</a>, browsable in
