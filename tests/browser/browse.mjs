@@ -158,7 +158,9 @@ async function main() {
     await page.waitForSelector("nav.pages a[rel=previous]");
     const second = await rows();
     check(first.length === 1 && second.length === 1 && first[0] !== second[0], `pages: ${first} / ${second}`);
-    check((await page.textContent("nav.pages")).includes("page 2"), "page number not shown");
+    const position = await page.textContent("nav.pages");
+    check(position.includes("page 2 of 2 · 2 in all"), `position: ${position}`);
+    check(await page.isVisible("nav.pages a[rel=first]"), "no link to the first page");
     step("page");
 
     // Back to the whole list, then a create through the form.
@@ -257,7 +259,9 @@ async function main() {
     check(!(await page.textContent("#answer")).includes(secret), "the edit revealed the password again");
     check((await page.textContent("#answer")).includes("browser-secret renamed"), "the edit is not shown");
     await page.click("a.action:text('otp')");
-    await page.waitForSelector("#answer");
+    // The record's page has an answer too: wait for the code's own page.
+    await page.waitForURL(/\/otp\/$/);
+    await page.waitForSelector("h1:text('TOTP code')");
     const code = /"code": "(\d{6})"/.exec(await page.textContent("#answer"));
     check(code !== null, `no OTP code: ${await page.textContent("#answer")}`);
     await page.screenshot({ path: join(shots, "07-password.png"), fullPage: true });

@@ -107,11 +107,12 @@ pub(super) fn named<'d>(operation: &'d Value, extension: &str) -> Vec<&'d str> {
         .collect()
 }
 
-/// Previous and next links and the position in the list.
+/// The first, previous (the service's own link), next (likewise) and last pages, and the
+/// position in the list.
 pub(super) fn pagination(
     page: &Map<String, Value>,
     query: &[(String, String)],
-    host: &str,
+    (base, host): (&str, &str),
 ) -> String {
     let link = |key: &str, label: &str| match page
         .get(key)
@@ -121,16 +122,35 @@ pub(super) fn pagination(
         Some(href) => format!("<a rel=\"{key}\" href=\"{}\">{label}</a>", escape(&href)),
         None => format!("<span class=\"off\">{label}</span>"),
     };
+    let number_of = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+            .filter(|n| *n > 0)
+    };
     let count = page.get("count").and_then(Value::as_u64).unwrap_or(0);
-    let number = query
-        .iter()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .unwrap_or(1);
+    let number = number_of("page").unwrap_or(1);
+    // The services' paging: 25 a page unless asked, at most 200.
+    let size = number_of("page_size").unwrap_or(25).min(200);
+    let pages = count.div_ceil(size).max(1);
+    let jump = |rel: &str, label: &str, to: u64, open: bool| {
+        if open {
+            let page = (to > 1).then(|| to.to_string());
+            format!(
+                "<a rel=\"{rel}\" href=\"{}\">{label}</a>",
+                escape(&with(base, query, "page", page.as_deref()))
+            )
+        } else {
+            format!("<span class=\"off\">{label}</span>")
+        }
+    };
     format!(
-        "<nav class=\"pages\">{} <span>page {number} · {count} in all</span> {}</nav>\n",
-        link("previous", "« previous"),
-        link("next", "next »")
+        "<nav class=\"pages\">{} {} <span>page {number} of {pages} · {count} in all</span> {} {}</nav>\n",
+        jump("first", "« first", 1, number > 1),
+        link("previous", "‹ previous"),
+        link("next", "next ›"),
+        jump("last", "last »", pages, number < pages)
     )
 }
 
@@ -158,16 +178,24 @@ const LEADING_COLUMNS: &[&str] = &[
     "created_at",
 ];
 
-/// `base` with `query`, `ordering` set to `value` and back on the first page.
-fn ordered_by(base: &str, query: &[(String, String)], value: &str) -> String {
+/// `base` with `query`, `key` set to `value` (or left out), and `page` dropped unless it is
+/// the key: a new order starts at the first page.
+fn with(base: &str, query: &[(String, String)], key: &str, value: Option<&str>) -> String {
     let mut url = url::form_urlencoded::Serializer::new(String::new());
-    for (key, current) in query {
-        if key != "ordering" && key != "page" {
-            url.append_pair(key, current);
+    for (name, current) in query {
+        if name != key && name != "page" {
+            url.append_pair(name, current);
         }
     }
-    url.append_pair("ordering", value);
-    format!("{base}?{}", url.finish())
+    if let Some(value) = value {
+        url.append_pair(key, value);
+    }
+    let query = url.finish();
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{query}")
+    }
 }
 
 /// A column's heading; a column the list can be ordered by links to that order (again: the
@@ -191,7 +219,7 @@ fn heading(column: &str, orderable: &[&str], base: &str, query: &[(String, Strin
     };
     format!(
         "<th><a href=\"{}\" data-order=\"{}\" title=\"order by {}\">{}{mark}</a></th>",
-        escape(&ordered_by(base, query, next)),
+        escape(&with(base, query, "ordering", Some(next))),
         escape(column),
         escape(next),
         escape(column)

@@ -80,7 +80,7 @@ pub fn render(document: &Value, exchange: &Exchange<'_>) -> (String, String) {
     if let (true, Some(get)) = (is_list, get) {
         html.push_str(&filters(document, get, &query));
         if let Some(page) = body.as_object() {
-            html.push_str(&pagination(page, &query, exchange.host));
+            html.push_str(&pagination(page, &query, (&here, exchange.host)));
             let results = page["results"]
                 .as_array()
                 .map(Vec::as_slice)
@@ -192,6 +192,8 @@ mod tests {
         assert!(html.contains("<option selected>on</option>"), "{html}");
         assert!(!html.contains("id=\"q-page\""));
         assert!(html.contains(r#"<a rel="next" href="/api/v1/things/?page=2">"#));
+        assert!(html.contains("page 1 of 1 · 1 in all"), "{html}");
+        assert!(html.contains(r#"<span class="off">« first</span>"#));
         assert!(html.contains(r#"<td><a href="/api/v1/things/4/">4</a></td>"#));
         // Headings order the list, filters kept; the ordering input offers what the list takes.
         assert!(
