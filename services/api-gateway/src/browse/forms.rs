@@ -250,7 +250,9 @@ pub fn form(
 <div class="result" aria-live="polite"></div>
 </form></details>
 "#,
-        open = if current.is_none() { " open" } else { "" },
+        // Only the create form starts open; edits and actions (which may replace a whole list)
+        // are opened on purpose.
+        open = if id == "create" { " open" } else { "" },
         title = escape(title),
         id = escape(id),
         method = escape(method),

@@ -210,15 +210,15 @@ fn heading(column: &str, orderable: &[&str], base: &str, query: &[(String, Strin
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     let descending = format!("-{column}");
-    let (next, mark) = if current == column {
-        (descending.as_str(), " ▲")
+    let (next, mark, sorted) = if current == column {
+        (descending.as_str(), " ▲", " class=\"sorted\"")
     } else if current == descending {
-        (column, " ▼")
+        (column, " ▼", " class=\"sorted\"")
     } else {
-        (column, "")
+        (column, "", "")
     };
     format!(
-        "<th><a href=\"{}\" data-order=\"{}\" title=\"order by {}\">{}{mark}</a></th>",
+        "<th><a{sorted} href=\"{}\" data-order=\"{}\" title=\"order by {}\">{}{mark}</a></th>",
         escape(&with(base, query, "ordering", Some(next))),
         escape(column),
         escape(next),
