@@ -301,6 +301,16 @@ impl ProcessStack {
         format!("{}{path}", self.gateway)
     }
 
+    /// `GET path` through the gateway with the demo key.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `Some(n)` when the query's count is positive (`None` also when the database is down).
     pub async fn count(&self, sql: &str) -> Option<i64> {
         crate::count_at(&self.database_url, sql)
